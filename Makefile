@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# portwitness: clang -> .bpf.o -> bpftool gen skeleton -> .skel.h -> binary,
+# all under $(OUT). Quiet by default; V=1 prints every command.
+
+OUT ?= build
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PREFIX ?= /usr/local
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+	-e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
+	-DPW_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUT)
+LDLIBS += -lbpf -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Ivmlinux -Iinclude -Ibpf
+
+# What a fresh Debian 12 needs to build, run and test; installed once.
+DEB_BUILD := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
+	pkg-config
+DEB_TEST := libcmocka-dev iproute2 socat jq ethtool procps
+DEPS_STAMP := $(OUT)/.deps-installed
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+MAIN_OBJ := $(OUT)/user/main.o
+BPF_OBJ := $(OUT)/portwitness.bpf.o
+SKEL := $(OUT)/portwitness.skel.h
+BIN := $(OUT)/portwitness
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+BPF_TEST_BIN := $(OUT)/tests/bpf_test_run
+TOOLS := $(OUT)/tests/pw_send
+
+.DELETE_ON_ERROR:
+.PHONY: all deps run test test-unit test-bpf test-e2e clean vmlinux install
+
+all: $(BIN)
+
+# Install what is missing, once per build dir. Without root it can only say
+# what to install.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "portwitness: missing packages: $$missing"; \
+			echo "  install them as root: apt-get install $$missing"; \
+			exit 1; \
+		fi; \
+		echo "  APT      $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing \
+			>/dev/null || exit 1; \
+	fi
+	@mkdir -p $(@D) && touch $@
+
+$(OUT)/user $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+$(BPF_OBJ): bpf/portwitness.bpf.c $(DEPS_STAMP) | $(OUT)/user
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name portwitness > $@
+
+$(OUT)/user/%.o: user/%.c $(SKEL) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BIN): $(USER_OBJS) $(MAIN_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# The default-route interface of the namespace it runs in.
+RUN_IFACE ?= $(shell ip -o route show default 2>/dev/null | \
+	awk '{for (i = 1; i < NF; i++) if ($$i == "dev") { print $$(i+1); exit }}')
+RUN_ARGS ?= -p plugnmeet -p snikket --duration 30
+
+run: $(BIN)
+	@[ -n "$(RUN_IFACE)" ] || { echo "make run: no default route here; set RUN_IFACE=IFACE"; exit 3; }
+	$(BIN) verify -i $(RUN_IFACE) $(RUN_ARGS)
+
+$(OUT)/tests/test_%: tests/unit/test_%.c $(USER_OBJS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -MMD -MP $^ $(LDLIBS) -lcmocka -o $@
+
+$(BPF_TEST_BIN): tests/bpf/bpf_test_run.c tests/bpf/pw_frames.h $(USER_OBJS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -MMD -MP $(filter %.c %.o,$^) $(LDLIBS) -lcmocka -o $@
+
+$(OUT)/tests/pw_send: tests/e2e/pw_send.c | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@
+
+test: $(BIN) $(UNIT_BINS) $(BPF_TEST_BIN) $(TOOLS)
+	@OUT=$(OUT) tests/run.sh
+
+test-unit: $(UNIT_BINS)
+	@OUT=$(OUT) tests/run.sh unit
+test-bpf: $(BPF_TEST_BIN)
+	@OUT=$(OUT) tests/run.sh bpf
+test-e2e: $(BIN) $(TOOLS)
+	@OUT=$(OUT) tests/run.sh e2e
+
+# Regenerate the committed vmlinux.h from this kernel's BTF.
+vmlinux: $(DEPS_STAMP)
+	$(call msg,GEN,vmlinux/vmlinux.h)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/portwitness
+
+clean:
+	$(call msg,CLEAN,$(OUT))
+	$(Q)rm -rf $(OUT)
+
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d)

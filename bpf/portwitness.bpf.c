@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* portwitness: count inbound packets per port without binding a socket.
+ * Ingress (XDP or TC) counts; TC egress records the flows this host begins,
+ * so that their replies are not taken for evidence of port forwarding.
+ * Nothing here drops or changes a packet. */
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include "pw_consts.h"
+#include "pw_parse.h"
+#include "pw_maps.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the loader: the device has no link-layer header (tun, wg). */
+const volatile bool pw_l2_none = false;
+
+static __always_inline void pw_stat_inc(__u32 stat)
+{
+	__u64 *v = bpf_map_lookup_elem(&pw_stats, &stat);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void pw_flow_key_of(const struct pw_pkt *p,
+					   struct pw_flow_key *k)
+{
+	__builtin_memcpy(k->remote_addr, p->remote_addr, sizeof(k->remote_addr));
+	k->local_port = p->local_port;
+	k->remote_port = p->remote_port;
+	k->proto = p->l4proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+}
+
+static __always_inline bool pw_tcp_opens(const struct pw_pkt *p)
+{
+	return p->l4proto == IPPROTO_TCP &&
+	       (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+}
+
+/* An inbound packet is a reply when its flow was begun by this host. A TCP
+ * SYN opens a flow from outside and needs no lookup; a UDP flow seen first
+ * inbound is recorded, so that our answers do not claim it on egress. */
+static __always_inline bool pw_inbound_is_reply(const struct pw_pkt *p)
+{
+	struct pw_flow_key key;
+	struct pw_flow *f;
+	struct pw_flow remote = { .initiator = PW_FLOW_REMOTE };
+
+	if (pw_tcp_opens(p))
+		return false;
+	pw_flow_key_of(p, &key);
+	f = bpf_map_lookup_elem(&pw_flows, &key);
+	if (f)
+		return f->initiator == PW_FLOW_LOCAL;
+	if (p->l4proto == IPPROTO_UDP &&
+	    bpf_map_update_elem(&pw_flows, &key, &remote, BPF_NOEXIST) == 0)
+		pw_stat_inc(PW_STAT_FLOWS_REMOTE);
+	return false;
+}
+
+/* segs: how many wire packets this buffer stands for (GRO aggregates). */
+static __always_inline void pw_count_inbound(int parsed,
+					     const struct pw_pkt *p, __u32 segs)
+{
+	struct pw_port_slot *slot;
+	__u32 idx;
+
+	switch (parsed) {
+	case PW_PARSE_L4:
+		break;
+	case PW_PARSE_NOT_IP:
+		pw_stat_inc(PW_STAT_NOT_IP);
+		return;
+	case PW_PARSE_OTHER_L4:
+		pw_stat_inc(PW_STAT_OTHER_L4);
+		return;
+	case PW_PARSE_FRAGMENT:
+		pw_stat_inc(PW_STAT_FRAGMENTS);
+		return;
+	default:
+		pw_stat_inc(PW_STAT_MALFORMED);
+		return;
+	}
+
+	idx = bpf_ntohs(p->local_port);
+	if (p->l4proto == IPPROTO_UDP)
+		idx += PW_PORTS_PER_PROTO;
+	slot = bpf_map_lookup_elem(&pw_ports, &idx);
+	if (!slot)
+		return;
+	if (pw_inbound_is_reply(p)) {
+		__sync_fetch_and_add(&slot->replies, segs);
+	} else {
+		__sync_fetch_and_add(&slot->unsolicited, segs);
+		slot->last_unsolicited_ns = bpf_ktime_get_coarse_ns();
+	}
+	/* Every segment of an aggregate carried its own headers. */
+	__sync_fetch_and_add(&slot->bytes,
+			     p->ip_len + (__u64)(segs - 1) * p->hdr_len);
+}
+
+/* TC sees the linear part of the skb directly; when headers lie beyond it,
+ * pull them in once and parse again. */
+static __always_inline int pw_parse_skb(struct __sk_buff *skb, bool ingress,
+					struct pw_pkt *p)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	int r;
+
+	r = pw_parse(data, end, skb->len, pw_l2_none, ingress, p);
+	if (r == PW_PARSE_SHORT && skb->len > end - data) {
+		bpf_skb_pull_data(skb, skb->len < PW_PULL_MAX ?
+				  skb->len : PW_PULL_MAX);
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+		r = pw_parse(data, end, skb->len, pw_l2_none, ingress, p);
+	}
+	return r;
+}
+
+SEC("xdp")
+int pw_xdp_ingress(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct pw_pkt p;
+	int r;
+
+	r = pw_parse(data, end, bpf_xdp_get_buff_len(ctx), pw_l2_none, true, &p);
+	pw_count_inbound(r, &p, 1);
+	return XDP_PASS;
+}
+
+SEC("tc")
+int pw_tc_ingress(struct __sk_buff *skb)
+{
+	struct pw_pkt p;
+	int r;
+
+	r = pw_parse_skb(skb, true, &p);
+	pw_count_inbound(r, &p, skb->gso_segs > 1 ? skb->gso_segs : 1);
+	return TC_ACT_UNSPEC;
+}
+
+/* Record the flows this host begins: a TCP SYN, or the first UDP datagram
+ * of a flow not yet known. A packet of a known flow costs one lookup. */
+SEC("tc")
+int pw_tc_egress(struct __sk_buff *skb)
+{
+	struct pw_flow local = { .initiator = PW_FLOW_LOCAL };
+	struct pw_flow_key key;
+	struct pw_pkt p;
+	int r;
+
+	r = pw_parse_skb(skb, false, &p);
+	if (r == PW_PARSE_MALFORMED || r == PW_PARSE_SHORT) {
+		pw_stat_inc(PW_STAT_EGRESS_UNPARSED);
+		return TC_ACT_UNSPEC;
+	}
+	if (r != PW_PARSE_L4)
+		return TC_ACT_UNSPEC;
+
+	pw_flow_key_of(&p, &key);
+	if (pw_tcp_opens(&p)) {
+		/* A new connection from here, even over a stale entry. */
+		if (bpf_map_update_elem(&pw_flows, &key, &local, BPF_ANY) == 0)
+			pw_stat_inc(PW_STAT_FLOWS_LOCAL);
+	} else if (p.l4proto == IPPROTO_UDP &&
+		   !bpf_map_lookup_elem(&pw_flows, &key)) {
+		if (bpf_map_update_elem(&pw_flows, &key, &local,
+					BPF_NOEXIST) == 0)
+			pw_stat_inc(PW_STAT_FLOWS_LOCAL);
+	}
+	return TC_ACT_UNSPEC;
+}

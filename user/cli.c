@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+#include "log.h"
+
+volatile sig_atomic_t pw_stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	pw_stop_requested = 1;
+}
+
+void pw_catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+unsigned long long pw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull +
+	       (unsigned long long)ts.tv_nsec;
+}
+
+unsigned long long pw_sleep_until(unsigned long long deadline_ns)
+{
+	unsigned long long now = pw_now_ns(), step;
+	struct timespec ts;
+
+	while (!pw_stop_requested && now < deadline_ns) {
+		/* Short steps: a signal that lands between the check and the
+		 * sleep still ends the wait within 200 ms. */
+		step = deadline_ns - now;
+		if (step > 200000000ull)
+			step = 200000000ull;
+		ts.tv_sec = (time_t)(step / 1000000000ull);
+		ts.tv_nsec = (long)(step % 1000000000ull);
+		nanosleep(&ts, NULL);
+		now = pw_now_ns();
+	}
+	return now;
+}
+
+void pw_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "portwitness %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(portwitness %s --help tells more)\n", cmd);
+}
+
+int pw_cli_declaration(struct pw_decls *d, int opt, const char *arg,
+		       int *inline_count)
+{
+	char err[PW_ERR_MAX];
+	int r;
+
+	err[0] = '\0';
+	if (opt == 'p')
+		r = pw_decls_add_profile(d, arg, err, sizeof(err));
+	else if (opt == 'c')
+		r = pw_decls_add_ufw_file(d, arg, err, sizeof(err));
+	else
+		r = pw_decls_add_inline(d, arg, ++*inline_count, err,
+					sizeof(err));
+	if (!r)
+		return 0;
+	fprintf(stderr, "%s\n", err[0] ? err : strerror(-r));
+	return PW_EXIT_USAGE;
+}
+
+int pw_cli_interface(const char *name, struct pw_iface *iface)
+{
+	int err;
+
+	if (!name) {
+		pw_err("no interface: -i IFACE names the one clients reach (see 'ip route show default')\n");
+		return PW_EXIT_USAGE;
+	}
+	err = pw_iface_resolve(name, iface);
+	if (err == -EINVAL)
+		return PW_EXIT_USAGE;
+	return err ? PW_EXIT_RUNTIME : 0;
+}
+
+int pw_cli_mode(const char *arg, enum pw_mode *mode)
+{
+	if (!strcmp(arg, "tc"))
+		*mode = PW_MODE_TC;
+	else if (!strcmp(arg, "xdp"))
+		*mode = PW_MODE_XDP;
+	else
+		return PW_EXIT_USAGE;
+	return 0;
+}
+
+int pw_cli_runtime(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		pw_err("permission denied: portwitness needs root (or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)\n");
+	return PW_EXIT_RUNTIME;
+}

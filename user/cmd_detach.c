@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* detach: take portwitness off an interface and drop its pinned counters.
+ * Works when the interface is gone, and on maps of an older layout. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "instance.h"
+#include "log.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: portwitness detach -i IFACE\n"
+"\n"
+"Removes portwitness's programs from IFACE (only its own) and the counters\n"
+"pinned under /sys/fs/bpf/portwitness/IFACE/. The counters start again\n"
+"from zero at the next watch. A running watch should be stopped instead.\n"
+"\n"
+"  -i, --interface IFACE\n"
+"  -h, --help\n");
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct pw_session s;
+	struct pw_iface iface;
+	const char *ifname = NULL;
+	bool had_pins;
+	int opt, rc, err;
+
+	while ((opt = getopt_long(argc, argv, "i:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'v':
+			pw_log_set_level(pw_log_get_level() + 1);
+			break;
+		case 'h':
+			usage(stdout);
+			return PW_EXIT_OK;
+		default:
+			usage(stderr);
+			return PW_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		pw_cli_usage_error("detach", "unexpected argument '%s'", argv[optind]);
+		return PW_EXIT_USAGE;
+	}
+	rc = pw_cli_interface(ifname, &iface);
+	/* A deleted interface still has pins to remove, by name. */
+	if (rc == PW_EXIT_RUNTIME && ifname) {
+		memset(&iface, 0, sizeof(iface));
+		snprintf(iface.name, sizeof(iface.name), "%s", ifname);
+	} else if (rc) {
+		return rc;
+	}
+
+	pw_log_libbpf();
+	pw_session_init(&s, &iface);
+	err = pw_bpffs_ensure();
+	if (err < 0)
+		return pw_cli_runtime(err);
+	err = pw_session_open_pinned(&s);
+	had_pins = err != -ENOENT;
+	if (!err && s.inst.owner_pid && pw_session_running(&s))
+		pw_warn("the watch (pid %u) that attached to %s loses its counters; stop it with SIGTERM instead to keep them\n",
+			s.inst.owner_pid, iface.name);
+	if (!err && iface.ifindex)
+		err = pw_session_detach(&s);
+	if (err && err != -ENOENT && err != -EPROTO) {
+		pw_session_close(&s);
+		return pw_cli_runtime(err);
+	}
+	pw_session_close(&s);
+	if (had_pins) {
+		err = pw_session_unpin(&s);
+		if (err) {
+			pw_err("cannot remove %s: %s\n", s.pin_dir, strerror(-err));
+			return pw_cli_runtime(err);
+		}
+		pw_info("detached from %s; counters removed\n", iface.name);
+	} else {
+		pw_info("nothing of portwitness is pinned for %s\n", iface.name);
+	}
+	return PW_EXIT_OK;
+}

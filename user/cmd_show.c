@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* show: what the pinned counters of an interface hold, since they began,
+ * and the memory they use. Attaches nothing. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/libbpf.h>
+#include "cli.h"
+#include "counters.h"
+#include "instance.h"
+#include "json.h"
+#include "log.h"
+#include "report.h"
+
+#define SHOW_TOP 10
+#define MIB (1024.0 * 1024.0)
+
+static const char *const stat_names[PW_STAT_COUNT] = {
+	[PW_STAT_FRAGMENTS] = "fragments",
+	[PW_STAT_MALFORMED] = "malformed",
+	[PW_STAT_NOT_IP] = "not_ip",
+	[PW_STAT_OTHER_L4] = "other_l4",
+	[PW_STAT_FLOWS_LOCAL] = "flows_local",
+	[PW_STAT_FLOWS_REMOTE] = "flows_remote",
+	[PW_STAT_EGRESS_UNPARSED] = "egress_unparsed",
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: portwitness show -i IFACE [DECLARATIONS] [--json] [-v]\n"
+"\n"
+"Prints the counters pinned for IFACE since they began: whether a watch\n"
+"is attached, the memory its maps use, the busiest ports, and with\n"
+"declarations (-p, -c, --ports as for verify) a table per range.\n"
+"\n"
+"  -i, --interface IFACE  the watched interface\n"
+"      --json             machine-readable (docs/json.md)\n"
+"  -h, --help             this text\n"
+"\n"
+"EXAMPLES:\n"
+"  portwitness show -i eth0\n"
+"  portwitness show -i eth0 -p snikket --json\n");
+}
+
+static uint64_t budget_bytes(void)
+{
+	int cpus = libbpf_num_possible_cpus();
+
+	return 8ull * 1024 * 1024 + (uint64_t)(cpus > 0 ? cpus : 1) * 1024 * 1024;
+}
+
+struct port_total {
+	uint32_t slot;
+	uint64_t packets;
+};
+
+static void print_json(const struct pw_session *s, const struct pw_snapshot *snap,
+		       const struct pw_report *rep, bool attached,
+		       const uint64_t *mem)
+{
+	const struct pw_port_slot *p;
+	struct pw_json j;
+	uint64_t total = 0;
+	uint32_t i;
+	int k;
+
+	pw_json_init(&j, stdout);
+	pw_json_object(&j, NULL);
+	pw_json_str(&j, "interface", s->iface.name);
+	pw_json_bool(&j, "attached", attached);
+	pw_json_str(&j, "mode", pw_mode_name(attached ? s->inst.mode : PW_MODE_NONE));
+	pw_json_u64(&j, "owner_pid", attached ? s->inst.owner_pid : 0);
+	pw_json_u64(&j, "counters_since", s->inst.counters_since);
+	pw_json_object(&j, "memory_bytes");
+	for (k = 0; k < PW_MAP_COUNT; k++) {
+		pw_json_u64(&j, pw_map_name(k), mem[k]);
+		total += mem[k];
+	}
+	pw_json_u64(&j, "total", total);
+	pw_json_u64(&j, "budget", budget_bytes());
+	pw_json_end(&j, '}');
+	pw_json_object(&j, "stats");
+	for (k = 0; k < PW_STAT_COUNT; k++)
+		pw_json_u64(&j, stat_names[k], snap->stats[k]);
+	pw_json_end(&j, '}');
+	pw_json_array(&j, "ports");
+	for (i = 0; i < PW_PORT_SLOTS; i++) {
+		p = &snap->slots[i];
+		if (!p->unsolicited && !p->replies)
+			continue;
+		pw_json_object(&j, NULL);
+		pw_json_str(&j, "proto", pw_proto_name(i / PW_PORTS_PER_PROTO));
+		pw_json_u64(&j, "port", i % PW_PORTS_PER_PROTO);
+		pw_json_u64(&j, "packets", p->unsolicited);
+		pw_json_u64(&j, "replies", p->replies);
+		pw_json_u64(&j, "bytes", p->bytes);
+		pw_json_end(&j, '}');
+	}
+	pw_json_end(&j, ']');
+	pw_report_json_ranges(&j, rep);
+	pw_json_end(&j, '}');
+	pw_json_finish(&j);
+}
+
+static void print_human(const struct pw_session *s, const struct pw_snapshot *snap,
+			struct pw_report *rep, bool attached, const uint64_t *mem)
+{
+	struct port_total top[SHOW_TOP];
+	const struct pw_port_slot *p;
+	time_t since = (time_t)s->inst.counters_since;
+	uint64_t total = 0, unsolicited = 0, replies = 0;
+	size_t ntop = 0, k, w;
+	char when[64], ago[32];
+	uint32_t i;
+
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime(&since));
+	if (attached)
+		printf("%s: attached (%s, watch pid %u), counters since %s\n",
+		       s->iface.name, pw_mode_name(s->inst.mode),
+		       s->inst.owner_pid, when);
+	else
+		printf("%s: not attached; counters kept since %s\n",
+		       s->iface.name, when);
+	printf("map memory:");
+	for (k = 0; k < PW_MAP_COUNT; k++) {
+		printf(" %s %.2f MiB%s", pw_map_name(k), mem[k] / MIB,
+		       k + 1 < PW_MAP_COUNT ? "," : "");
+		total += mem[k];
+	}
+	printf("; total %.2f MiB of a %.0f MiB budget\n", total / MIB,
+	       budget_bytes() / MIB);
+
+	for (i = 0; i < PW_PORT_SLOTS; i++) {
+		p = &snap->slots[i];
+		unsolicited += p->unsolicited;
+		replies += p->replies;
+		if (!p->unsolicited)
+			continue;
+		/* Insertion into the SHOW_TOP busiest, kept in order. */
+		for (w = ntop; w > 0 && top[w - 1].packets < p->unsolicited; w--)
+			if (w < SHOW_TOP)
+				top[w] = top[w - 1];
+		if (w < SHOW_TOP) {
+			top[w].slot = i;
+			top[w].packets = p->unsolicited;
+			if (ntop < SHOW_TOP)
+				ntop++;
+		}
+	}
+	printf("inbound: %llu unsolicited, %llu replies; flows begun here %llu, from outside %llu\n",
+	       (unsigned long long)unsolicited, (unsigned long long)replies,
+	       (unsigned long long)snap->stats[PW_STAT_FLOWS_LOCAL],
+	       (unsigned long long)snap->stats[PW_STAT_FLOWS_REMOTE]);
+	printf("not counted by port: %llu later fragments, %llu malformed, %llu not IP, %llu neither TCP nor UDP\n",
+	       (unsigned long long)snap->stats[PW_STAT_FRAGMENTS],
+	       (unsigned long long)snap->stats[PW_STAT_MALFORMED],
+	       (unsigned long long)snap->stats[PW_STAT_NOT_IP],
+	       (unsigned long long)snap->stats[PW_STAT_OTHER_L4]);
+	if (ntop) {
+		printf("\nbusiest ports (unsolicited packets):\n");
+		for (k = 0; k < ntop; k++) {
+			p = &snap->slots[top[k].slot];
+			pw_format_ago(p->last_unsolicited_ns ?
+				      snap->real_ns - snap->mono_ns + p->last_unsolicited_ns : 0,
+				      snap->real_ns, ago, sizeof(ago));
+			printf("  %5u/%s  %12llu  last %s\n",
+			       top[k].slot % PW_PORTS_PER_PROTO,
+			       pw_proto_name(top[k].slot / PW_PORTS_PER_PROTO),
+			       (unsigned long long)top[k].packets, ago);
+		}
+	}
+	if (rep->n) {
+		printf("\n");
+		pw_report_print_table(stdout, rep);
+	}
+}
+
+int cmd_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		PW_DECL_OPTIONS,
+		{ "interface", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, PW_OPT_JSON },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct pw_decls decls = {};
+	struct pw_snapshot snap = {};
+	struct pw_report rep = {};
+	uint64_t mem[PW_MAP_COUNT];
+	struct pw_session s;
+	struct pw_iface iface;
+	const char *ifname = NULL;
+	bool json = false, attached;
+	int opt, rc, inline_count = 0, err, k;
+
+	while ((opt = getopt_long(argc, argv, "i:p:c:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'p':
+		case 'c':
+		case PW_OPT_PORTS:
+			rc = pw_cli_declaration(&decls, opt, optarg, &inline_count);
+			if (rc)
+				goto out_decls;
+			break;
+		case PW_OPT_JSON:
+			json = true;
+			break;
+		case 'v':
+			pw_log_set_level(pw_log_get_level() + 1);
+			break;
+		case 'h':
+			usage(stdout);
+			rc = PW_EXIT_OK;
+			goto out_decls;
+		default:
+			usage(stderr);
+			rc = PW_EXIT_USAGE;
+			goto out_decls;
+		}
+	}
+	if (optind < argc) {
+		pw_cli_usage_error("show", "unexpected argument '%s'", argv[optind]);
+		rc = PW_EXIT_USAGE;
+		goto out_decls;
+	}
+	rc = pw_cli_interface(ifname, &iface);
+	if (rc)
+		goto out_decls;
+
+	pw_log_libbpf();
+	pw_session_init(&s, &iface);
+	err = pw_bpffs_ensure();
+	if (err >= 0)
+		err = pw_session_open_pinned(&s);
+	if (err == -ENOENT) {
+		pw_err("nothing pinned for %s under %s: no watch has run here since boot or the last detach ('portwitness watch -i %s' starts one)\n",
+		       iface.name, s.pin_dir, iface.name);
+		rc = PW_EXIT_RUNTIME;
+		goto out;
+	}
+	if (err) {
+		rc = pw_cli_runtime(err);
+		goto out;
+	}
+	attached = pw_session_running(&s);
+	for (k = 0; k < PW_MAP_COUNT; k++)
+		mem[k] = pw_map_memory(s.map_fd[k]);
+	err = pw_snapshot_alloc(&snap);
+	if (!err)
+		err = pw_snapshot_take(&s, &snap);
+	if (!err)
+		err = pw_report_build(&rep, &decls, NULL, &snap);
+	if (err) {
+		pw_err("reading the counters failed: %s\n", strerror(-err));
+		rc = PW_EXIT_RUNTIME;
+		goto out;
+	}
+	rep.command = "show";
+	snprintf(rep.iface, sizeof(rep.iface), "%s", iface.name);
+	rep.mode = pw_mode_name(attached ? s.inst.mode : PW_MODE_NONE);
+	rep.duration_s = difftime(time(NULL), (time_t)s.inst.counters_since);
+	if (json)
+		print_json(&s, &snap, &rep, attached, mem);
+	else
+		print_human(&s, &snap, &rep, attached, mem);
+	pw_report_free(&rep);
+	rc = PW_EXIT_OK;
+out:
+	pw_snapshot_free(&snap);
+	pw_session_close(&s);
+out_decls:
+	pw_decls_free(&decls);
+	return rc;
+}

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* verify: did every required range get unsolicited packets in a window?
+ * Reads a running watch's maps when there is one, else attaches for the
+ * window and detaches after. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "counters.h"
+#include "instance.h"
+#include "log.h"
+#include "report.h"
+
+#define VERIFY_DEFAULT_S 60
+#define VERIFY_MAX_S (7 * 24 * 3600)
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: portwitness verify -i IFACE DECLARATIONS [--duration S] [--json]\n"
+"                          [--mode tc|xdp] [-v]\n"
+"\n"
+"Counts inbound packets on IFACE for S seconds (default %d) and tells, per\n"
+"declared range, whether unsolicited packets arrived: the proof that the\n"
+"firewall and NAT forward it. Replies to this host's own connections are\n"
+"not proof and are counted apart. Nothing is stopped or bound.\n"
+"\n"
+"DECLARATIONS (repeatable, at least one):\n"
+"  -p, --profile NAME     a built-in profile (portwitness profiles)\n"
+"  -c, --config FILE      a ufw application profile ([NAME] / ports=...)\n"
+"      --ports NAME=SPEC  inline, ufw syntax: 'turn=3478|49152:65535/udp'\n"
+"\n"
+"OPTIONS:\n"
+"  -i, --interface IFACE  the interface clients reach the server on\n"
+"  -d, --duration S       seconds to count (1-%d); Ctrl-C ends early\n"
+"      --json             machine-readable result on stdout (docs/json.md)\n"
+"  -m, --mode tc|xdp      how to attach when no watch runs (default tc)\n"
+"  -v, --verbose          more messages on stderr (twice: libbpf's too)\n"
+"  -h, --help             this text\n"
+"\n"
+"A running 'portwitness watch' on IFACE is read, not attached twice.\n"
+"\n"
+"EXIT: 0 every required range reached, 1 a required range silent,\n"
+"      2 usage or declaration error, 3 runtime error.\n"
+"\n"
+"EXAMPLES:\n"
+"  portwitness verify -i eth0 -p snikket --duration 60\n"
+"  portwitness verify -i eth0 -c /etc/ufw/applications.d/ufw-snikket --json\n"
+"  portwitness verify -i eth0 --ports 'media=50000:60000/udp' -d 300\n",
+		VERIFY_DEFAULT_S, VERIFY_MAX_S);
+}
+
+static int parse_duration(const char *arg, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v == 0 ||
+	    v > VERIFY_MAX_S)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* Attach privately for the window when no watch is running. */
+static int open_counters(struct pw_session *s, enum pw_mode mode, bool *reused)
+{
+	int err;
+
+	*reused = false;
+	if (pw_bpffs_ensure() >= 0) {
+		err = pw_session_open_pinned(s);
+		if (!err && pw_session_running(s)) {
+			*reused = true;
+			if (mode != s->inst.mode)
+				pw_info("a watch already counts on %s in %s mode; reading it\n",
+					s->iface.name, pw_mode_name(s->inst.mode));
+			return 0;
+		}
+		if (err == -EPROTO)
+			return err;
+		pw_session_close(s);
+		pw_session_init(s, &s->iface);
+	}
+	err = pw_session_load(s, false);
+	if (!err)
+		err = pw_session_attach(s, mode);
+	return err;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		PW_DECL_OPTIONS,
+		{ "interface", required_argument, NULL, 'i' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, PW_OPT_JSON },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct pw_decls decls = {};
+	struct pw_snapshot before = {}, after = {};
+	struct pw_report rep = {};
+	struct pw_session s;
+	struct pw_iface iface;
+	enum pw_mode mode = PW_MODE_TC, used;
+	unsigned int duration = VERIFY_DEFAULT_S;
+	unsigned long long start, end;
+	const char *ifname = NULL;
+	bool json = false, reused;
+	int opt, rc, inline_count = 0, err;
+
+	while ((opt = getopt_long(argc, argv, "i:p:c:d:m:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'p':
+		case 'c':
+		case PW_OPT_PORTS:
+			rc = pw_cli_declaration(&decls, opt, optarg, &inline_count);
+			if (rc)
+				goto out_decls;
+			break;
+		case 'd':
+			if (parse_duration(optarg, &duration)) {
+				pw_cli_usage_error("verify", "--duration takes whole seconds from 1 to %d, got '%s'",
+						   VERIFY_MAX_S, optarg);
+				rc = PW_EXIT_USAGE;
+				goto out_decls;
+			}
+			break;
+		case PW_OPT_JSON:
+			json = true;
+			break;
+		case 'm':
+			if (pw_cli_mode(optarg, &mode)) {
+				pw_cli_usage_error("verify", "--mode is tc or xdp, got '%s'", optarg);
+				rc = PW_EXIT_USAGE;
+				goto out_decls;
+			}
+			break;
+		case 'v':
+			pw_log_set_level(pw_log_get_level() + 1);
+			break;
+		case 'h':
+			usage(stdout);
+			rc = PW_EXIT_OK;
+			goto out_decls;
+		default:
+			usage(stderr);
+			rc = PW_EXIT_USAGE;
+			goto out_decls;
+		}
+	}
+	if (optind < argc) {
+		pw_cli_usage_error("verify", "unexpected argument '%s'", argv[optind]);
+		rc = PW_EXIT_USAGE;
+		goto out_decls;
+	}
+	if (!decls.n) {
+		pw_cli_usage_error("verify", "nothing declared: give -p PROFILE, -c FILE or --ports NAME=SPEC");
+		rc = PW_EXIT_USAGE;
+		goto out_decls;
+	}
+	rc = pw_cli_interface(ifname, &iface);
+	if (rc)
+		goto out_decls;
+
+	pw_log_libbpf();
+	pw_session_init(&s, &iface);
+	if (pw_snapshot_alloc(&before) || pw_snapshot_alloc(&after)) {
+		pw_err("out of memory\n");
+		rc = PW_EXIT_RUNTIME;
+		goto out;
+	}
+	/* Signals first: a Ctrl-C during attach must still detach. */
+	pw_catch_stop_signals();
+	err = open_counters(&s, mode, &reused);
+	if (err) {
+		rc = pw_cli_runtime(err);
+		goto out;
+	}
+	used = s.inst.mode;
+	pw_info("counting on %s (%s%s) for %u s; Ctrl-C ends early\n",
+		iface.name, pw_mode_name(used),
+		reused ? ", a running watch" : "", duration);
+	start = pw_now_ns();
+	err = pw_snapshot_take(&s, &before);
+	end = pw_sleep_until(start + duration * 1000000000ull);
+	if (!err)
+		err = pw_snapshot_take(&s, &after);
+	if (s.attached)
+		pw_session_detach(&s);
+	if (!err)
+		err = pw_report_build(&rep, &decls, &before, &after);
+	if (err) {
+		pw_err("reading the counters failed: %s\n", strerror(-err));
+		rc = PW_EXIT_RUNTIME;
+		goto out;
+	}
+	snprintf(rep.iface, sizeof(rep.iface), "%s", iface.name);
+	rep.command = "verify";
+	rep.mode = pw_mode_name(used);
+	rep.duration_s = (double)(end - start) / 1e9;
+	if (json)
+		pw_report_print_json(stdout, &rep);
+	else
+		pw_report_print_table(stdout, &rep);
+	rc = rep.ok ? PW_EXIT_OK : PW_EXIT_SILENT;
+	pw_report_free(&rep);
+out:
+	if (s.attached)
+		pw_session_detach(&s);
+	pw_session_close(&s);
+	pw_snapshot_free(&before);
+	pw_snapshot_free(&after);
+out_decls:
+	pw_decls_free(&decls);
+	return rc;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Declarations: which ports a service needs forwarded. They come from the
+ * built-in profiles (-p), ufw application profiles (-c) and --ports. */
+#ifndef PW_DECL_H
+#define PW_DECL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "pw_ports.h"
+
+#define PW_SERVICE_MAX 64	/* bytes of a service name, with the NUL */
+#define PW_ERR_MAX 512		/* bytes of a "FILE:LINE: what" message */
+#define PW_PROFILE_FILE_MAX (1u << 20)	/* larger is no ufw profile */
+
+struct pw_range {
+	char service[PW_SERVICE_MAX];
+	enum pw_proto proto;
+	uint16_t first;		/* host order, 1..65535, first <= last */
+	uint16_t last;
+	bool required;
+};
+
+struct pw_decls {
+	struct pw_range *v;
+	size_t n;
+	size_t cap;
+};
+
+/* All return 0 or a negative errno; on a bad declaration -EINVAL with
+ * "FILE:LINE: what is wrong" in err. */
+
+/* One range; an exact repeat within a service is folded into the first
+ * (required if either is). */
+int pw_decls_add(struct pw_decls *d, const char *service, enum pw_proto proto,
+		 uint16_t first, uint16_t last, bool required);
+/* A ufw ports= value: "80/tcp|443|6000:6200/udp|80,443/tcp". where says
+ * where it came from, for messages ("FILE:LINE"). */
+int pw_decls_add_spec(struct pw_decls *d, const char *service,
+		      const char *spec, bool required, const char *where,
+		      char *err, size_t errlen);
+/* --ports 'NAME=SPEC'; argno counts the --ports options from 1. */
+int pw_decls_add_inline(struct pw_decls *d, const char *arg, int argno,
+			char *err, size_t errlen);
+/* A ufw application profile: [NAME] sections, each with ports=. */
+int pw_decls_add_ufw_text(struct pw_decls *d, const char *text, size_t len,
+			  const char *file, char *err, size_t errlen);
+int pw_decls_add_ufw_file(struct pw_decls *d, const char *path, char *err,
+			  size_t errlen);
+int pw_decls_add_profile(struct pw_decls *d, const char *name, char *err,
+			 size_t errlen);
+void pw_decls_free(struct pw_decls *d);
+
+uint32_t pw_range_size(const struct pw_range *r);
+const char *pw_proto_name(enum pw_proto proto);
+/* "49152-65535" or "5222" */
+void pw_range_ports(const struct pw_range *r, char *buf, size_t len);
+
+struct pw_profile {
+	const char *name;
+	const char *title;
+	const char *required;	/* ufw ports= syntax */
+	const char *optional;	/* ufw ports= syntax, or NULL */
+	const char *source;	/* where the port table comes from */
+};
+
+const struct pw_profile *pw_profile_find(const char *name);
+const struct pw_profile *pw_profiles(size_t *count);
+
+#endif

@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Load, pin, attach and detach. TC: clsact ingress + egress at a priority
+ * the kernel picks ahead of existing filters, handing every packet on.
+ * XDP: native mode, never over someone else's program. What was attached
+ * is recorded in the pinned pw_instance map. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "instance.h"
+#include "log.h"
+#include "pw_flows.h"
+#include "pw_stats.h"
+#include "portwitness.skel.h"
+
+#define PORTS_MMAP_LEN ((size_t)PW_PORT_SLOTS * sizeof(struct pw_port_slot))
+
+static const char *const map_names[PW_MAP_COUNT] = {
+	[PW_MAP_PORTS] = "pw_ports",
+	[PW_MAP_FLOWS] = "pw_flows",
+	[PW_MAP_STATS] = "pw_stats",
+	[PW_MAP_INSTANCE] = "pw_instance",
+};
+
+/* What a pinned map must look like to be ours and of this layout. */
+static const struct bpf_map_info map_shapes[PW_MAP_COUNT] = {
+	[PW_MAP_PORTS] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
+			   .value_size = sizeof(struct pw_port_slot),
+			   .max_entries = PW_PORT_SLOTS },
+	[PW_MAP_FLOWS] = { .type = BPF_MAP_TYPE_LRU_HASH,
+			   .key_size = sizeof(struct pw_flow_key),
+			   .value_size = sizeof(struct pw_flow),
+			   .max_entries = PW_FLOW_ENTRIES },
+	[PW_MAP_STATS] = { .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
+			   .value_size = sizeof(__u64),
+			   .max_entries = PW_STAT_COUNT },
+	[PW_MAP_INSTANCE] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
+			      .value_size = sizeof(struct pw_instance),
+			      .max_entries = 1 },
+};
+
+static const char *const prog_names[] = {
+	[PW_MODE_TC] = "pw_tc_ingress",
+	[PW_MODE_XDP] = "pw_xdp_ingress",
+};
+#define EGRESS_PROG_NAME "pw_tc_egress"
+
+const char *pw_map_name(enum pw_map_id id)
+{
+	return map_names[id];
+}
+
+const char *pw_mode_name(enum pw_mode mode)
+{
+	return mode == PW_MODE_XDP ? "xdp" : mode == PW_MODE_TC ? "tc" : "none";
+}
+
+void pw_session_init(struct pw_session *s, const struct pw_iface *iface)
+{
+	struct pw_iface copy = *iface;	/* iface may be s->iface */
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	s->iface = copy;
+	for (i = 0; i < PW_MAP_COUNT; i++)
+		s->map_fd[i] = -1;
+	snprintf(s->pin_dir, sizeof(s->pin_dir), "%s/%s", PW_PIN_ROOT,
+		 iface->name);
+}
+
+int pw_bpffs_ensure(void)
+{
+	struct statfs st;
+
+	if (statfs(PW_BPFFS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", PW_BPFFS, "bpf", 0, "mode=0700") < 0) {
+		int err = -errno;
+
+		pw_err("bpffs is not mounted at %s and mounting it failed: %s\n",
+		       PW_BPFFS, strerror(errno));
+		return err;
+	}
+	pw_debug("mounted bpffs at %s; pins there last as long as this mount namespace\n",
+		 PW_BPFFS);
+	return 1;
+}
+
+static void pin_path(const struct pw_session *s, enum pw_map_id id,
+		     char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", s->pin_dir, map_names[id]);
+}
+
+static int check_shape(int fd, enum pw_map_id id)
+{
+	struct bpf_map_info info = {};
+	const struct bpf_map_info *want = &map_shapes[id];
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != want->type || info.key_size != want->key_size ||
+	    info.value_size != want->value_size ||
+	    info.max_entries != want->max_entries)
+		return -EPROTO;
+	return 0;
+}
+
+static int map_ports(struct pw_session *s)
+{
+	void *mem = mmap(NULL, PORTS_MMAP_LEN, PROT_READ, MAP_SHARED,
+			 s->map_fd[PW_MAP_PORTS], 0);
+
+	if (mem == MAP_FAILED)
+		return -errno;
+	s->ports = mem;
+	return 0;
+}
+
+static void close_maps(struct pw_session *s)
+{
+	int i;
+
+	if (s->ports)
+		munmap((void *)s->ports, PORTS_MMAP_LEN);
+	s->ports = NULL;
+	for (i = 0; i < PW_MAP_COUNT; i++) {
+		if (s->map_fd[i] >= 0 && !s->skel)
+			close(s->map_fd[i]);
+		s->map_fd[i] = -1;
+	}
+}
+
+static void report_layout(const struct pw_session *s)
+{
+	pw_err("the maps pinned at %s are not of this portwitness version's layout; 'portwitness detach -i %s' removes them (their counters are lost)\n",
+	       s->pin_dir, s->iface.name);
+}
+
+int pw_session_open_pinned(struct pw_session *s)
+{
+	char path[PATH_MAX + 32];
+	int i, err;
+
+	for (i = 0; i < PW_MAP_COUNT; i++) {
+		pin_path(s, i, path, sizeof(path));
+		s->map_fd[i] = bpf_obj_get(path);
+		if (s->map_fd[i] < 0) {
+			err = -errno;
+			goto fail;
+		}
+		err = check_shape(s->map_fd[i], i);
+		if (err)
+			goto fail;
+	}
+	err = map_ports(s);
+	if (!err)
+		err = pw_instance_read(s);
+	if (err)
+		goto fail;
+	s->pinned = true;
+	return 0;
+fail:
+	/* Some pins but not all, or of another shape: not ours to use. */
+	if (err == -ENOENT && i > 0)
+		err = -EPROTO;
+	if (err == -EPROTO)
+		report_layout(s);
+	close_maps(s);
+	return err;
+}
+
+static int prepare_pins(struct pw_session *s)
+{
+	struct bpf_map *maps[PW_MAP_COUNT] = {
+		s->skel->maps.pw_ports, s->skel->maps.pw_flows,
+		s->skel->maps.pw_stats, s->skel->maps.pw_instance,
+	};
+	char path[PATH_MAX + 32];
+	int i, fd, err;
+
+	if (mkdir(PW_PIN_ROOT, 0700) && errno != EEXIST)
+		return -errno;
+	if (mkdir(s->pin_dir, 0700) && errno != EEXIST)
+		return -errno;
+	for (i = 0; i < PW_MAP_COUNT; i++) {
+		pin_path(s, i, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			err = check_shape(fd, i);
+			close(fd);
+			if (err == -EPROTO)
+				report_layout(s);
+			if (err)
+				return err;
+		}
+		err = bpf_map__set_pin_path(maps[i], path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int pw_session_load(struct pw_session *s, bool pin)
+{
+	struct bpf_map *maps[PW_MAP_COUNT];
+	int i, err;
+
+	s->skel = portwitness__open();
+	if (!s->skel) {
+		err = -errno;
+		pw_err("cannot open the BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	s->skel->rodata->pw_l2_none = s->iface.l2_none;
+	if (pin) {
+		err = prepare_pins(s);
+		if (err) {
+			if (err != -EPROTO)
+				pw_err("cannot pin maps under %s: %s\n",
+				       s->pin_dir, strerror(-err));
+			return err;
+		}
+	}
+	err = portwitness__load(s->skel);
+	if (err) {
+		pw_err("the kernel refused the BPF programs: %s%s\n",
+		       strerror(-err),
+		       err == -EPERM ? " (run as root, or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)" :
+		       " (-v shows the verifier's words)");
+		return err;
+	}
+	maps[PW_MAP_PORTS] = s->skel->maps.pw_ports;
+	maps[PW_MAP_FLOWS] = s->skel->maps.pw_flows;
+	maps[PW_MAP_STATS] = s->skel->maps.pw_stats;
+	maps[PW_MAP_INSTANCE] = s->skel->maps.pw_instance;
+	for (i = 0; i < PW_MAP_COUNT; i++)
+		s->map_fd[i] = bpf_map__fd(maps[i]);
+	s->pinned = pin;
+	err = map_ports(s);
+	if (!err)
+		err = pw_instance_read(s);
+	return err;
+}
+
+int pw_instance_read(struct pw_session *s)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(s->map_fd[PW_MAP_INSTANCE], &zero, &s->inst))
+		return -errno;
+	if (s->inst.magic != PW_INSTANCE_MAGIC) {
+		/* Fresh maps: the counters begin now. */
+		memset(&s->inst, 0, sizeof(s->inst));
+		s->inst.magic = PW_INSTANCE_MAGIC;
+		s->inst.counters_since = (__u64)time(NULL);
+	}
+	return 0;
+}
+
+int pw_instance_write(struct pw_session *s)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(s->map_fd[PW_MAP_INSTANCE], &zero, &s->inst,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static __u32 prog_id_of(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+/* Is the program with this id one of ours (by name)? */
+static bool prog_is(__u32 id, const char *name)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	bool same = false;
+	int fd;
+
+	if (!id)
+		return false;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return false;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		same = !strcmp(info.name, name);
+	close(fd);
+	return same;
+}
+
+static __u32 tc_query(int ifindex, enum bpf_tc_attach_point point,
+		      __u32 handle, __u32 prio)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = point);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle,
+			    .priority = prio);
+
+	if (!handle || !prio || bpf_tc_query(&hook, &opts))
+		return 0;
+	return opts.prog_id;
+}
+
+static __u32 xdp_query(int ifindex)
+{
+	__u32 id = 0;
+
+	if (bpf_xdp_query_id(ifindex, 0, &id))
+		return 0;
+	return id;
+}
+
+/* replace: the (handle, prio) of our own earlier filter, swapped
+ * atomically so no packet goes uncounted across a restart. */
+static int tc_attach(int ifindex, enum bpf_tc_attach_point point, int prog_fd,
+		     bool replace, __u32 *handle, __u32 *prio)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = point);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
+	int err;
+
+	if (replace) {
+		opts.handle = *handle;
+		opts.priority = *prio;
+		opts.flags = BPF_TC_F_REPLACE;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		return err;
+	*handle = opts.handle;
+	*prio = opts.priority;
+	return 0;
+}
+
+static int tc_detach(int ifindex, enum bpf_tc_attach_point point,
+		     __u32 handle, __u32 prio, __u32 prog_id)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = point);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle,
+			    .priority = prio);
+
+	/* Only the filter we put there: someone may have replaced it. */
+	if (!prog_id || tc_query(ifindex, point, handle, prio) != prog_id)
+		return 0;
+	return bpf_tc_detach(&hook, &opts);
+}
+
+static int xdp_detach(int ifindex, __u32 prog_id)
+{
+	DECLARE_LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	int fd, err;
+
+	if (!prog_id || xdp_query(ifindex) != prog_id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return -errno;
+	opts.old_prog_fd = fd;
+	/* Fails, and leaves the interface alone, if the program changed. */
+	err = bpf_xdp_attach(ifindex, -1, XDP_FLAGS_REPLACE, &opts);
+	close(fd);
+	return err;
+}
+
+static int xdp_attach(struct pw_session *s, int prog_fd, __u32 ours)
+{
+	DECLARE_LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	__u32 cur = xdp_query(s->iface.ifindex);
+	int err, old_fd = -1;
+	__u32 flags = XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST;
+
+	if (cur && cur == ours) {
+		old_fd = bpf_prog_get_fd_by_id(cur);
+		if (old_fd >= 0) {
+			opts.old_prog_fd = old_fd;
+			flags = XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE;
+		}
+	} else if (cur) {
+		pw_err("%s already has an XDP program (id %u%s); portwitness never replaces it. --mode tc (the default) counts beside it\n",
+		       s->iface.name, cur,
+		       prog_is(cur, prog_names[PW_MODE_XDP]) ?
+		       ", another portwitness: 'portwitness detach' removes it" : "");
+		return -EEXIST;
+	}
+	err = bpf_xdp_attach(s->iface.ifindex, prog_fd, flags, &opts);
+	if (old_fd >= 0)
+		close(old_fd);
+	if (err == -EOPNOTSUPP || err == -EINVAL)
+		pw_err("%s has no native XDP support (%s); use --mode tc\n",
+		       s->iface.name, strerror(-err));
+	else if (err == -EBUSY || err == -EEXIST)
+		pw_err("%s got an XDP program while portwitness was attaching; nothing was replaced\n",
+		       s->iface.name);
+	else if (err)
+		pw_err("attaching XDP to %s failed: %s\n", s->iface.name,
+		       strerror(-err));
+	return err;
+}
+
+bool pw_session_running(struct pw_session *s)
+{
+	const struct pw_instance *in = &s->inst;
+	__u32 ingress;
+
+	if (in->magic != PW_INSTANCE_MAGIC || in->mode == PW_MODE_NONE ||
+	    in->ifindex != (__u32)s->iface.ifindex)
+		return false;
+	if (in->mode == PW_MODE_XDP)
+		ingress = xdp_query(s->iface.ifindex);
+	else
+		ingress = tc_query(s->iface.ifindex, BPF_TC_INGRESS,
+				   in->tc_ingress_handle, in->tc_ingress_prio);
+	return ingress && ingress == in->ingress_prog_id &&
+	       tc_query(s->iface.ifindex, BPF_TC_EGRESS, in->tc_egress_handle,
+			in->tc_egress_prio) == in->egress_prog_id;
+}
+
+int pw_session_attach(struct pw_session *s, enum pw_mode mode)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = s->iface.ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	struct pw_instance *in = &s->inst;
+	struct pw_instance prev = *in;
+	bool reuse = pw_session_running(s);
+	bool same_mode = reuse && prev.mode == (__u32)mode;
+	int ingress_fd, egress_fd, err;
+	__u32 ingress_id, egress_id;
+
+	if (reuse && !same_mode) {
+		/* An earlier instance in the other mode: take it off first. */
+		err = pw_session_detach(s);
+		if (err)
+			return err;
+		prev = *in;
+		reuse = false;
+	}
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		pw_err("cannot add the clsact qdisc to %s: %s\n", s->iface.name,
+		       strerror(-err));
+		return err;
+	}
+
+	ingress_fd = bpf_program__fd(mode == PW_MODE_XDP ?
+				     s->skel->progs.pw_xdp_ingress :
+				     s->skel->progs.pw_tc_ingress);
+	egress_fd = bpf_program__fd(s->skel->progs.pw_tc_egress);
+	ingress_id = prog_id_of(ingress_fd);
+	egress_id = prog_id_of(egress_fd);
+
+	/* Egress first: flows this host begins are known before the first
+	 * inbound packet is judged. */
+	err = tc_attach(s->iface.ifindex, BPF_TC_EGRESS, egress_fd, reuse,
+			&in->tc_egress_handle, &in->tc_egress_prio);
+	if (err) {
+		pw_err("attaching to %s egress failed: %s\n", s->iface.name,
+		       strerror(-err));
+		return err;
+	}
+	if (mode == PW_MODE_XDP) {
+		err = xdp_attach(s, ingress_fd, reuse ? prev.ingress_prog_id : 0);
+	} else {
+		err = tc_attach(s->iface.ifindex, BPF_TC_INGRESS, ingress_fd,
+				reuse, &in->tc_ingress_handle,
+				&in->tc_ingress_prio);
+		if (err)
+			pw_err("attaching to %s ingress failed: %s\n",
+			       s->iface.name, strerror(-err));
+	}
+	if (err) {
+		if (!reuse)
+			tc_detach(s->iface.ifindex, BPF_TC_EGRESS,
+				  in->tc_egress_handle, in->tc_egress_prio,
+				  egress_id);
+		*in = prev;
+		return err;
+	}
+
+	in->magic = PW_INSTANCE_MAGIC;
+	in->mode = mode;
+	in->ifindex = s->iface.ifindex;
+	in->ingress_prog_id = ingress_id;
+	in->egress_prog_id = egress_id;
+	if (mode == PW_MODE_XDP)
+		in->tc_ingress_handle = in->tc_ingress_prio = 0;
+	in->owner_pid = (__u32)getpid();
+	s->attached = true;
+	return pw_instance_write(s);
+}
+
+int pw_session_detach(struct pw_session *s)
+{
+	struct pw_instance *in = &s->inst;
+	int err = 0, e;
+
+	if (in->magic != PW_INSTANCE_MAGIC || in->mode == PW_MODE_NONE)
+		return 0;
+	if (in->ifindex == (__u32)s->iface.ifindex) {
+		if (in->mode == PW_MODE_XDP)
+			err = xdp_detach(s->iface.ifindex, in->ingress_prog_id);
+		else
+			err = tc_detach(s->iface.ifindex, BPF_TC_INGRESS,
+					in->tc_ingress_handle,
+					in->tc_ingress_prio,
+					in->ingress_prog_id);
+		e = tc_detach(s->iface.ifindex, BPF_TC_EGRESS,
+			      in->tc_egress_handle, in->tc_egress_prio,
+			      in->egress_prog_id);
+		if (!err)
+			err = e;
+	}
+	if (err) {
+		pw_err("detaching from %s failed: %s\n", s->iface.name,
+		       strerror(-err));
+		return err;
+	}
+	in->mode = PW_MODE_NONE;
+	in->ingress_prog_id = in->egress_prog_id = 0;
+	in->tc_ingress_handle = in->tc_ingress_prio = 0;
+	in->tc_egress_handle = in->tc_egress_prio = 0;
+	in->owner_pid = 0;
+	s->attached = false;
+	return pw_instance_write(s);
+}
+
+int pw_session_unpin(struct pw_session *s)
+{
+	char path[PATH_MAX + 32];
+	int i, err = 0;
+
+	for (i = 0; i < PW_MAP_COUNT; i++) {
+		pin_path(s, i, path, sizeof(path));
+		if (unlink(path) && errno != ENOENT && !err)
+			err = -errno;
+	}
+	if (rmdir(s->pin_dir) && errno != ENOENT && !err)
+		err = -errno;
+	rmdir(PW_PIN_ROOT);	/* only if no other interface is pinned */
+	s->pinned = false;
+	return err;
+}
+
+void pw_session_close(struct pw_session *s)
+{
+	close_maps(s);
+	portwitness__destroy(s->skel);
+	s->skel = NULL;
+}
+
+uint64_t pw_map_memory(int fd)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The BPF side of one interface: its maps (pinned or private), the
+ * programs, and where they are attached. */
+#ifndef PW_INSTANCE_USER_H
+#define PW_INSTANCE_USER_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "iface.h"
+#include "pw_instance.h"
+#include "pw_ports.h"
+
+#define PW_BPFFS "/sys/fs/bpf"
+#define PW_PIN_ROOT PW_BPFFS "/portwitness"
+
+enum pw_map_id {
+	PW_MAP_PORTS = 0,
+	PW_MAP_FLOWS,
+	PW_MAP_STATS,
+	PW_MAP_INSTANCE,
+	PW_MAP_COUNT,
+};
+
+struct portwitness;
+
+struct pw_session {
+	struct pw_iface iface;
+	char pin_dir[PATH_MAX];
+	struct portwitness *skel;	/* NULL when only pinned maps are open */
+	int map_fd[PW_MAP_COUNT];
+	const struct pw_port_slot *ports; /* read-only mmap of pw_ports */
+	struct pw_instance inst;	/* the attach record, as last read/written */
+	bool attached;			/* this process attached and must detach */
+	bool pinned;			/* maps live under pin_dir */
+};
+
+void pw_session_init(struct pw_session *s, const struct pw_iface *iface);
+/* Mounts bpffs at /sys/fs/bpf when it is not there (as under ip netns exec). */
+int pw_bpffs_ensure(void);
+/* Opens the maps pinned for this interface; -ENOENT when there are none,
+ * -EPROTO when they are of another layout. */
+int pw_session_open_pinned(struct pw_session *s);
+/* Loads the programs; with pin, the maps are reused from (or pinned to)
+ * pin_dir so counters outlive the process. */
+int pw_session_load(struct pw_session *s, bool pin);
+int pw_session_attach(struct pw_session *s, enum pw_mode mode);
+/* Detaches what the record says is attached, if it is still ours. */
+int pw_session_detach(struct pw_session *s);
+/* The record says programs are attached and they are still there. */
+bool pw_session_running(struct pw_session *s);
+int pw_session_unpin(struct pw_session *s);
+void pw_session_close(struct pw_session *s);
+
+int pw_instance_read(struct pw_session *s);
+int pw_instance_write(struct pw_session *s);
+const char *pw_mode_name(enum pw_mode mode);
+/* Bytes the kernel charges for a map (its memlock), 0 if unknown. */
+uint64_t pw_map_memory(int fd);
+const char *pw_map_name(enum pw_map_id id);
+
+#endif

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef PW_LOG_H
+#define PW_LOG_H
+
+enum pw_log_level {
+	PW_LOG_ERROR = 0,
+	PW_LOG_WARN,
+	PW_LOG_INFO,
+	PW_LOG_DEBUG,	/* also libbpf's own messages */
+};
+
+void pw_log_set_level(enum pw_log_level level);
+enum pw_log_level pw_log_get_level(void);
+/* Routes libbpf's warnings to stderr when -v asks for debug output. */
+void pw_log_libbpf(void);
+void pw_log(enum pw_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define pw_err(...) pw_log(PW_LOG_ERROR, __VA_ARGS__)
+#define pw_warn(...) pw_log(PW_LOG_WARN, __VA_ARGS__)
+#define pw_info(...) pw_log(PW_LOG_INFO, __VA_ARGS__)
+#define pw_debug(...) pw_log(PW_LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef PW_REPORT_H
+#define PW_REPORT_H
+
+#include <stdio.h>
+#include "counters.h"
+#include "json.h"
+
+/* The verify contract, documented in docs/json.md. */
+void pw_report_print_json(FILE *f, const struct pw_report *rep);
+/* The "ranges" array of verify and show. */
+void pw_report_json_ranges(struct pw_json *j, const struct pw_report *rep);
+/* A table per range, then which required ranges stayed silent. */
+void pw_report_print_table(FILE *f, const struct pw_report *rep);
+const char *pw_range_status(const struct pw_range_result *res);
+/* "4s ago", "3m ago", "-" */
+void pw_format_ago(uint64_t then_ns, uint64_t now_ns, char *buf, size_t len);
+
+#endif
