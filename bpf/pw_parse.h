@@ -75,8 +75,9 @@ static __always_inline int pw_parse_ipv4(struct pw_cursor *c, __u32 l3_len,
 		return PW_PARSE_MALFORMED;
 	hlen = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
-	/* 0 is how GSO/BIG TCP aggregates say "longer than 64k" */
-	if (tot == 0)
+	/* 0 is how a BIG TCP aggregate says "longer than 64k"; any other
+	 * packet claiming it is malformed, as the IP layer will find. */
+	if (tot == 0 && l3_len > 0xffff)
 		tot = l3_len;
 	else if (tot < hlen || tot > l3_len)
 		return PW_PARSE_MALFORMED;
@@ -111,9 +112,9 @@ static __always_inline int pw_parse_ipv6(struct pw_cursor *c, __u32 l3_len,
 	if (ip6->version != 6)
 		return PW_PARSE_MALFORMED;
 	plen = bpf_ntohs(ip6->payload_len);
-	if (plen == 0)			/* jumbogram or BIG TCP aggregate */
-		plen = l3_len - sizeof(*ip6);
-	else if (plen + sizeof(*ip6) > l3_len)
+	if (plen == 0 && l3_len > 0xffff + sizeof(*ip6))
+		plen = l3_len - sizeof(*ip6);	/* jumbogram, BIG TCP */
+	else if (plen == 0 || plen + sizeof(*ip6) > l3_len)
 		return PW_PARSE_MALFORMED;
 	p->ip_len = plen + sizeof(*ip6);
 	__builtin_memcpy(p->remote_addr,
