@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Shared by the namespace tests. Sourced first thing by each test script.
+#
+# A test runs in a private mount namespace with a bpffs of its own, so the
+# maps it pins vanish with it; a server and a client namespace joined by a
+# veth pair (198.18.0.0/24, fd00::/64) carry the traffic. Everything the
+# test started is ended by PID, and the namespaces removed, on any exit.
+
+set -u
+SKIP=77
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP $(basename "$0"): needs root (namespaces, BPF)"
+	exit $SKIP
+fi
+if [ -z "${PW_PRIVATE_MNT:-}" ]; then
+	export PW_PRIVATE_MNT=1
+	exec unshare --mount --propagation private bash "$0" "$@"
+fi
+mount -t bpf bpf /sys/fs/bpf || { echo "FAIL: cannot mount a private bpffs"; exit 1; }
+
+OUT=${OUT:-build}
+PW=$(realpath "$OUT/portwitness")
+SEND=$(realpath "$OUT/tests/pw_send")
+ID=$$
+NS_S=pwS$ID
+NS_C=pwC$ID
+DEV_S=pws$ID
+DEV_C=pwc$ID
+S4=198.18.0.1
+C4=198.18.0.2
+S6=fd00::1
+C6=fd00::2
+TMP=$(mktemp -d /tmp/pw-e2e.XXXXXX)
+PIDS=()
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		timeout 5 tail --pid="$p" -f /dev/null 2>/dev/null || kill -KILL "$p" 2>/dev/null
+	done
+	# Whatever those forked (socat's children) lives in our namespaces.
+	for p in $(ip netns pids "$NS_S" 2>/dev/null) $(ip netns pids "$NS_C" 2>/dev/null); do
+		kill -KILL "$p" 2>/dev/null
+	done
+	ip netns del "$NS_S" 2>/dev/null
+	ip netns del "$NS_C" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	echo "FAIL $(basename "$0"): $*" >&2
+	exit 1
+}
+
+# expect ACTUAL EXPECTED WHAT
+expect() {
+	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+setup_pair() {
+	ip netns add "$NS_S" && ip netns add "$NS_C" || fail "cannot add namespaces"
+	ip link add "$DEV_S" netns "$NS_S" type veth peer name "$DEV_C" netns "$NS_C" ||
+		fail "cannot add the veth pair"
+	ip -n "$NS_S" addr add $S4/24 dev "$DEV_S"
+	ip -n "$NS_C" addr add $C4/24 dev "$DEV_C"
+	ip -n "$NS_S" addr add $S6/64 dev "$DEV_S" nodad
+	ip -n "$NS_C" addr add $C6/64 dev "$DEV_C" nodad
+	ip -n "$NS_S" link set lo up
+	ip -n "$NS_C" link set lo up
+	ip -n "$NS_S" link set "$DEV_S" up
+	ip -n "$NS_C" link set "$DEV_C" up
+	# Tags stay in the frames, as xdp-tools' tests do: deterministic.
+	ip netns exec "$NS_S" ethtool -K "$DEV_S" rxvlan off txvlan off >/dev/null 2>&1
+	ip netns exec "$NS_C" ethtool -K "$DEV_C" rxvlan off txvlan off >/dev/null 2>&1
+	# Neighbours resolved before the counting starts.
+	ip netns exec "$NS_C" ping -c1 -W2 $S4 >/dev/null || fail "no IPv4 path"
+	ip netns exec "$NS_C" ping -c1 -W2 $S6 >/dev/null || fail "no IPv6 path"
+}
+
+# The server side keeps the test's mount namespace (and its bpffs). Both
+# exec the command, so a background PID is the command's own.
+IN_S=(nsenter --net="/run/netns/$NS_S")
+IN_C=(ip netns exec "$NS_C")
+in_server() { "${IN_S[@]}" "$@"; }
+in_client() { "${IN_C[@]}" "$@"; }
+pw() { in_server "$PW" "$@"; }
+
+# Starts a command (not a shell function) in the background, remembered
+# for cleanup; its PID is in $BG.
+bg() {
+	case $(type -t "$1") in
+	function) fail "bg $1: a function would leave its child behind" ;;
+	esac
+	"$@" &
+	BG=$!
+	PIDS+=("$BG")
+}
+
+# Waits (5 s at most) until portwitness is attached to the server's veth.
+wait_attached() {
+	local i
+	for i in $(seq 50); do
+		if ip netns exec "$NS_S" tc filter show dev "$DEV_S" ingress | grep -q pw_tc_ingress ||
+		   ip -n "$NS_S" link show dev "$DEV_S" | grep -q 'prog/xdp'; then
+			ip netns exec "$NS_S" tc filter show dev "$DEV_S" egress | grep -q pw_tc_egress && return 0
+		fi
+		sleep 0.1
+	done
+	fail "portwitness did not attach to $DEV_S within 5 s"
+}
+
+# How many portwitness filters are on the server's veth ingress.
+pw_filters() {
+	ip netns exec "$NS_S" tc filter show dev "$DEV_S" "$1" | grep -c "pw_tc_$1"
+}
+
+# jq over a file, failing the test on a parse error.
+jqf() {
+	jq -r "$1" "$2" 2>/dev/null || fail "jq '$1' on $(basename "$2"): $(head -c 300 "$2")"
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Bounded traffic for the namespace tests. Every mode sends a fixed number
+ * of packets and the process ends itself after 60 s whatever happens.
+ *
+ *   pw_send udp ADDR FIRST LAST COUNT [SPORT]   COUNT datagrams per port
+ *   pw_send udp-echo ADDR PORT COUNT [SPORT]    wait for each echo (1 s)
+ *   pw_send tcp ADDR PORT [SPORT]               one connect: 0 ok, 1 refused, 2 timeout
+ *   pw_send tcp-echo ADDR PORT COUNT MS         COUNT round trips, MS apart
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PACKETS 200000
+
+static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
+		   socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*s4);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+		return AF_INET6;
+	}
+	fprintf(stderr, "pw_send: '%s' is no IPv4 or IPv6 address\n", host);
+	exit(64);
+}
+
+static void set_port(struct sockaddr_storage *ss, unsigned port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+}
+
+static int open_socket(int family, int type, unsigned sport)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, fd = socket(family, type, 0);
+
+	if (fd < 0) {
+		perror("pw_send: socket");
+		exit(70);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (sport) {
+		resolve(family == AF_INET ? "0.0.0.0" : "::", sport, &ss, &len);
+		if (bind(fd, (struct sockaddr *)&ss, len)) {
+			perror("pw_send: bind");
+			exit(70);
+		}
+	}
+	return fd;
+}
+
+static unsigned num(const char *s, unsigned max)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*end || v > max) {
+		fprintf(stderr, "pw_send: bad number '%s'\n", s);
+		exit(64);
+	}
+	return (unsigned)v;
+}
+
+static int wait_readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+static int udp(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	unsigned first, last, count, port, i, sent = 0;
+	int family, fd;
+
+	if (argc < 6)
+		return 64;
+	first = num(argv[3], 65535);
+	last = num(argv[4], 65535);
+	count = num(argv[5], MAX_PACKETS);
+	if (first > last || (unsigned long)(last - first + 1) * count > MAX_PACKETS) {
+		fprintf(stderr, "pw_send: more than %d packets\n", MAX_PACKETS);
+		return 64;
+	}
+	family = resolve(argv[2], first, &ss, &len);
+	fd = open_socket(family, SOCK_DGRAM, argc > 6 ? num(argv[6], 65535) : 0);
+	for (port = first; port <= last; port++) {
+		set_port(&ss, port);
+		for (i = 0; i < count; i++)
+			if (sendto(fd, "portwitness-test", 16, 0,
+				   (struct sockaddr *)&ss, len) == 16)
+				sent++;
+	}
+	printf("sent %u\n", sent);
+	close(fd);
+	return sent == (last - first + 1) * count ? 0 : 1;
+}
+
+static int udp_echo(int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	unsigned count, i, replies = 0;
+	char buf[64];
+	int family, fd;
+
+	if (argc < 5)
+		return 64;
+	count = num(argv[4], 1000);
+	family = resolve(argv[2], num(argv[3], 65535), &ss, &len);
+	fd = open_socket(family, SOCK_DGRAM, argc > 5 ? num(argv[5], 65535) : 0);
+	for (i = 0; i < count; i++) {
+		sendto(fd, "ping", 4, 0, (struct sockaddr *)&ss, len);
+		if (wait_readable(fd, 1000) && recv(fd, buf, sizeof(buf), 0) > 0)
+			replies++;
+	}
+	printf("replies %u\n", replies);
+	close(fd);
+	return replies == count ? 0 : 1;
+}
+
+static int tcp_connect(const char *host, unsigned port, unsigned sport)
+{
+	struct sockaddr_storage ss;
+	socklen_t len, elen = sizeof(int);
+	int family = resolve(host, port, &ss, &len), fd, err = 0;
+	struct pollfd p;
+
+	fd = open_socket(family, SOCK_STREAM, sport);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS) {
+		close(fd);
+		return -errno;
+	}
+	p.fd = fd;
+	p.events = POLLOUT;
+	if (poll(&p, 1, 2000) != 1) {
+		close(fd);
+		return -ETIMEDOUT;
+	}
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+	if (err) {
+		close(fd);
+		return -err;
+	}
+	fcntl(fd, F_SETFL, 0);
+	return fd;
+}
+
+static int tcp(int argc, char **argv)
+{
+	int fd;
+
+	if (argc < 4)
+		return 64;
+	fd = tcp_connect(argv[2], num(argv[3], 65535), argc > 4 ? num(argv[4], 65535) : 0);
+	if (fd >= 0) {
+		printf("connected\n");
+		close(fd);
+		return 0;
+	}
+	printf("%s\n", fd == -ECONNREFUSED ? "refused" : fd == -ETIMEDOUT ? "timeout" : strerror(-fd));
+	return fd == -ECONNREFUSED ? 1 : 2;
+}
+
+static int tcp_echo(int argc, char **argv)
+{
+	unsigned count, ms, i, echoed = 0;
+	struct timespec gap;
+	char buf[64];
+	int fd;
+
+	if (argc < 6)
+		return 64;
+	count = num(argv[4], 10000);
+	ms = num(argv[5], 10000);
+	fd = tcp_connect(argv[2], num(argv[3], 65535), 0);
+	if (fd < 0) {
+		printf("echoed 0 (%s)\n", strerror(-fd));
+		return 1;
+	}
+	gap.tv_sec = ms / 1000;
+	gap.tv_nsec = (long)(ms % 1000) * 1000000L;
+	for (i = 0; i < count; i++) {
+		if (send(fd, "ping\n", 5, MSG_NOSIGNAL) != 5)
+			break;
+		if (!wait_readable(fd, 1000) || recv(fd, buf, sizeof(buf), 0) <= 0)
+			break;
+		echoed++;
+		nanosleep(&gap, NULL);
+	}
+	printf("echoed %u\n", echoed);
+	close(fd);
+	return echoed == count ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	alarm(60);	/* bounded in time, whatever the network does */
+	if (argc < 2)
+		return 64;
+	if (!strcmp(argv[1], "udp"))
+		return udp(argc, argv);
+	if (!strcmp(argv[1], "udp-echo"))
+		return udp_echo(argc, argv);
+	if (!strcmp(argv[1], "tcp"))
+		return tcp(argc, argv);
+	if (!strcmp(argv[1], "tcp-echo"))
+		return tcp_echo(argc, argv);
+	fprintf(stderr, "pw_send: unknown mode '%s'\n", argv[1]);
+	return 64;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# verify's exit codes: 0 every required range reached (an optional one may
+# stay silent), 1 a required range silent, 2 usage or declaration errors,
+# 3 runtime errors, each with a message that says what to do.
+. "$(dirname "$0")/lib.sh"
+setup_pair
+
+# 1: one required range silent
+json=$TMP/silent.json
+bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'a=5000/udp|8000/udp' -d 2 --json > "$json"
+vpid=$BG
+wait_attached
+in_client "$SEND" udp $S4 5000 5000 1 >/dev/null
+wait $vpid
+expect $? 1 "exit code with 8000/udp silent"
+expect "$(jqf '.ok' "$json")" false "ok"
+expect "$(jqf '.ranges[] | select(.first==8000) | .status' "$json")" silent "8000/udp status"
+
+# 0: plugnmeet's required ranges reached, its optional 443/udp silent
+bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" -p plugnmeet -d 2 > "$TMP/table.txt"
+vpid=$BG
+wait_attached
+for p in 80 443 7881; do in_client "$SEND" tcp $S4 $p >/dev/null; done
+in_client "$SEND" udp $S4 55555 55555 1 >/dev/null
+wait $vpid
+expect $? 0 "exit code with only an optional range silent"
+grep -q '443 .* optional .* silent' "$TMP/table.txt" || fail "table does not show 443/udp optional and silent: $(cat "$TMP/table.txt")"
+grep -q '^4 of 4 required ranges reached' "$TMP/table.txt" || fail "table summary: $(cat "$TMP/table.txt")"
+
+# 2: usage and declaration errors, before anything is attached
+usage() {
+	local want_msg=$1
+	shift
+	pw "$@" > /dev/null 2> "$TMP/err"
+	local rc=$?
+	expect $rc 2 "exit code of: portwitness $*"
+	grep -q -- "$want_msg" "$TMP/err" || fail "portwitness $*: stderr lacks '$want_msg': $(cat "$TMP/err")"
+}
+usage "no interface" verify -p snikket
+usage "nothing declared" verify -i "$DEV_S"
+usage "--ports:1: port 0 is out of range" verify -i "$DEV_S" --ports 'x=0/udp'
+usage "--ports:2: unknown protocol 'icmp'" verify -i "$DEV_S" --ports 'x=1/udp' --ports 'y=1/icmp'
+usage "/nonexistent:0: cannot read" verify -i "$DEV_S" -c /nonexistent
+printf '[a]\nports=80/tcp\n\nports=1\n' > "$TMP/dup.ufw"
+usage "dup.ufw:4: \[a\] has a second ports= line" verify -i "$DEV_S" -c "$TMP/dup.ufw"
+usage "no such profile" verify -i "$DEV_S" -p jitsy
+usage "--duration takes whole seconds" verify -i "$DEV_S" -p snikket --duration 0
+usage "--duration takes whole seconds" verify -i "$DEV_S" -p snikket --duration 5x
+usage "--mode is tc or xdp" verify -i "$DEV_S" -p snikket --mode bpf
+usage "unrecognized option" verify -i "$DEV_S" -p snikket --frobnicate
+usage "unexpected argument" verify -i "$DEV_S" -p snikket extra
+usage "loopback" verify -i lo -p snikket
+usage "not an interface name" verify -i ../../etc -p snikket
+usage "unknown or ambiguous command" frobnicate
+usage "no profile 'x'" profiles x
+expect "$(pw_filters ingress)" 0 "filters after usage errors"
+
+# 3: runtime errors
+pw verify -i nosuchdev0 -p snikket -d 1 > /dev/null 2> "$TMP/err"
+expect $? 3 "exit code for a missing interface"
+grep -q "no interface nosuchdev0" "$TMP/err" || fail "missing interface message: $(cat "$TMP/err")"
+in_server setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	"$PW" verify -i "$DEV_S" -p snikket -d 1 > /dev/null 2> "$TMP/err"
+expect $? 3 "exit code without privilege"
+grep -q "needs root" "$TMP/err" || fail "no-privilege message: $(cat "$TMP/err")"
+
+# 0 for help and version, the command found by a prefix
+pw --version | grep -q '^portwitness [0-9]' || fail "--version"
+pw verify --help | grep -q 'EXIT:' || fail "verify --help"
+pw ver --help | grep -q 'usage: portwitness verify' || fail "prefix 'ver' is verify"
+pw profiles snikket | grep -q '^ports=80/tcp|' || fail "profiles snikket"
+echo "PASS $(basename "$0")"
