@@ -6,6 +6,9 @@
  *   pw_send udp-echo ADDR PORT COUNT [SPORT]    wait for each echo (1 s)
  *   pw_send tcp ADDR PORT [SPORT]               one connect: 0 ok, 1 refused, 2 timeout
  *   pw_send tcp-echo ADDR PORT COUNT MS         COUNT round trips, MS apart
+ *   pw_send raw-udp IFACE DSTMAC SRC4 DST4 PORT COUNT [TPID:VID ...]
+ *       hand-built Ethernet frames with the given VLAN tags, outer first,
+ *       each an IPv4/UDP datagram of 16 bytes (IP length 44)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +21,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 
 #define MAX_PACKETS 200000
 
@@ -220,6 +226,81 @@ static int tcp_echo(int argc, char **argv)
 	return echoed == count ? 0 : 1;
 }
 
+static uint16_t ip_checksum(const uint8_t *h, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < len; i += 2)
+		sum += (uint32_t)h[i] << 8 | h[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static int raw_udp(int argc, char **argv)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	unsigned mac[6], count, port, i, sent = 0, tpid, vid;
+	uint8_t frame[128], *p = frame, *ip;
+	int fd, t;
+
+	if (argc < 8 || sscanf(argv[3], "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1],
+			       &mac[2], &mac[3], &mac[4], &mac[5]) != 6)
+		return 64;
+	port = num(argv[6], 65535);
+	count = num(argv[7], 10000);
+	memset(frame, 0, sizeof(frame));
+	for (i = 0; i < 6; i++)
+		*p++ = (uint8_t)mac[i];
+	memcpy(p, "\x02\x00\x00\x00\x00\x02", 6);
+	p += 6;
+	for (t = 8; t < argc && t < 11; t++) {
+		if (sscanf(argv[t], "%x:%u", &tpid, &vid) != 2)
+			return 64;
+		*p++ = (uint8_t)(tpid >> 8);
+		*p++ = (uint8_t)tpid;
+		*p++ = (uint8_t)(vid >> 8);
+		*p++ = (uint8_t)vid;
+	}
+	*p++ = 0x08;
+	*p++ = 0x00;
+	ip = p;
+	ip[0] = 0x45;
+	ip[3] = 44;
+	ip[8] = 64;
+	ip[9] = IPPROTO_UDP;
+	if (inet_pton(AF_INET, argv[4], ip + 12) != 1 ||
+	    inet_pton(AF_INET, argv[5], ip + 16) != 1)
+		return 64;
+	ip[10] = (uint8_t)(ip_checksum(ip, 20) >> 8);
+	ip[11] = (uint8_t)ip_checksum(ip, 20);
+	p = ip + 20;
+	p[0] = 0x9c;			/* source port 40000 */
+	p[1] = 0x40;
+	p[2] = (uint8_t)(port >> 8);
+	p[3] = (uint8_t)port;
+	p[5] = 24;			/* UDP length; checksum 0: none */
+	memcpy(p + 8, "portwitness-test", 16);
+	p += 24;
+
+	fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (fd < 0) {
+		perror("pw_send: packet socket");
+		return 70;
+	}
+	sll.sll_ifindex = (int)if_nametoindex(argv[2]);
+	sll.sll_halen = 6;
+	memcpy(sll.sll_addr, frame, 6);
+	for (i = 0; i < count; i++)
+		if (sendto(fd, frame, (size_t)(p - frame), 0,
+			   (struct sockaddr *)&sll, sizeof(sll)) == p - frame)
+			sent++;
+	printf("sent %u\n", sent);
+	close(fd);
+	return sent == count ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	alarm(60);	/* bounded in time, whatever the network does */
@@ -233,6 +314,8 @@ int main(int argc, char **argv)
 		return tcp(argc, argv);
 	if (!strcmp(argv[1], "tcp-echo"))
 		return tcp_echo(argc, argv);
+	if (!strcmp(argv[1], "raw-udp"))
+		return raw_udp(argc, argv);
 	fprintf(stderr, "pw_send: unknown mode '%s'\n", argv[1]);
 	return 64;
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Tagged frames on the wire (802.1Q, and 802.1ad outside 802.1Q): both
+# modes count them on the right port with the IP length as bytes, the
+# same as untagged ones. Run under 'ip netns exec', which remounts /sys:
+# portwitness mounts bpffs itself.
+. "$(dirname "$0")/lib.sh"
+setup_pair
+
+mac=$(ip -n "$NS_S" -j link show dev "$DEV_S" | jq -r '.[0].address')
+raw() { in_client "$SEND" raw-udp "$DEV_C" "$mac" $C4 $S4 "$@" > /dev/null || fail "raw send $*"; }
+
+for mode in tc xdp; do
+	ip netns exec "$NS_S" "$PW" verify -i "$DEV_S" --ports 'v=7000/udp|7100/udp|7200/udp' \
+		-d 2 --mode $mode --json > "$TMP/$mode.json" 2> "$TMP/$mode.err" &
+	vpid=$!
+	PIDS+=($vpid)
+	wait_attached
+	raw 7000 4
+	raw 7100 3 8100:100
+	raw 7200 2 88a8:300 8100:200
+	wait $vpid
+	expect $? 0 "$mode: verify of tagged frames under ip netns exec ($(cat "$TMP/$mode.err"))"
+	for want in 7000:4 7100:3 7200:2; do
+		port=${want%:*}
+		n=${want#*:}
+		expect "$(jqf ".ranges[] | select(.first==$port) | .packets" "$TMP/$mode.json")" $n "$mode: packets to $port"
+		expect "$(jqf ".ranges[] | select(.first==$port) | .bytes" "$TMP/$mode.json")" $((n * 44)) "$mode: bytes to $port"
+	done
+	expect "$(jqf '.malformed' "$TMP/$mode.json")" 0 "$mode: malformed"
+done
+expect "$(pw_filters ingress)" 0 "filters left"
+echo "PASS $(basename "$0")"
