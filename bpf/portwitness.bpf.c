@@ -9,6 +9,7 @@
 #include "pw_consts.h"
 #include "pw_parse.h"
 #include "pw_maps.h"
+#include "pw_conntrack.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -39,14 +40,37 @@ static __always_inline bool pw_tcp_opens(const struct pw_pkt *p)
 	       (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
 }
 
+/* Where the packet lies, for the rare second look conntrack takes. */
+struct pw_frame {
+	void *ctx;
+	void *data;
+	void *end;
+	bool xdp;
+};
+
+static __always_inline void pw_flow_record(const struct pw_flow_key *key,
+					   __u32 who)
+{
+	struct pw_flow flow = { .initiator = who };
+
+	if (bpf_map_update_elem(&pw_flows, key, &flow, BPF_NOEXIST) == 0)
+		pw_stat_inc(who == PW_FLOW_LOCAL ? PW_STAT_FLOWS_LOCAL :
+						   PW_STAT_FLOWS_REMOTE);
+}
+
 /* An inbound packet is a reply when its flow was begun by this host. A TCP
- * SYN opens a flow from outside and needs no lookup; a UDP flow seen first
- * inbound is recorded, so that our answers do not claim it on egress. */
-static __always_inline bool pw_inbound_is_reply(const struct pw_pkt *p)
+ * SYN opens a flow from outside and needs no lookup. A flow the table does
+ * not know was begun outside, unless conntrack (ct) says otherwise; it is
+ * recorded, so that our answers do not claim it on egress and the next
+ * packet costs one lookup. Without conntrack a TCP flow needs no record:
+ * this host's own connections are recorded from their SYN. */
+static __always_inline bool pw_inbound_is_reply(const struct pw_frame *fr,
+						bool ct,
+						const struct pw_pkt *p)
 {
 	struct pw_flow_key key;
 	struct pw_flow *f;
-	struct pw_flow remote = { .initiator = PW_FLOW_REMOTE };
+	__u32 who = 0;
 
 	if (pw_tcp_opens(p))
 		return false;
@@ -54,14 +78,19 @@ static __always_inline bool pw_inbound_is_reply(const struct pw_pkt *p)
 	f = bpf_map_lookup_elem(&pw_flows, &key);
 	if (f)
 		return f->initiator == PW_FLOW_LOCAL;
-	if (p->l4proto == IPPROTO_UDP &&
-	    bpf_map_update_elem(&pw_flows, &key, &remote, BPF_NOEXIST) == 0)
-		pw_stat_inc(PW_STAT_FLOWS_REMOTE);
-	return false;
+	if (ct)
+		who = pw_ct_initiator(fr->ctx, fr->xdp, fr->data, fr->end, p, true);
+	if (!who && !ct && p->l4proto != IPPROTO_UDP)
+		return false;
+	if (!who)
+		who = PW_FLOW_REMOTE;
+	pw_flow_record(&key, who);
+	return who == PW_FLOW_LOCAL;
 }
 
 /* segs: how many wire packets this buffer stands for (GRO aggregates). */
-static __always_inline void pw_count_inbound(int parsed,
+static __always_inline void pw_count_inbound(const struct pw_frame *fr,
+					     bool ct, int parsed,
 					     const struct pw_pkt *p, __u32 segs)
 {
 	struct pw_port_slot *slot;
@@ -90,7 +119,7 @@ static __always_inline void pw_count_inbound(int parsed,
 	slot = bpf_map_lookup_elem(&pw_ports, &idx);
 	if (!slot)
 		return;
-	if (pw_inbound_is_reply(p)) {
+	if (pw_inbound_is_reply(fr, ct, p)) {
 		__sync_fetch_and_add(&slot->replies, segs);
 	} else {
 		__sync_fetch_and_add(&slot->unsolicited, segs);
@@ -104,58 +133,66 @@ static __always_inline void pw_count_inbound(int parsed,
 /* TC sees the linear part of the skb directly; when headers lie beyond it,
  * pull them in once and parse again. */
 static __always_inline int pw_parse_skb(struct __sk_buff *skb, bool ingress,
-					struct pw_pkt *p)
+					struct pw_frame *fr, struct pw_pkt *p)
 {
-	void *data = (void *)(long)skb->data;
-	void *end = (void *)(long)skb->data_end;
 	int r;
 
-	r = pw_parse(data, end, skb->len, pw_l2_none, ingress, p);
-	if (r == PW_PARSE_SHORT && skb->len > end - data) {
+	fr->ctx = skb;
+	fr->xdp = false;
+	fr->data = (void *)(long)skb->data;
+	fr->end = (void *)(long)skb->data_end;
+	r = pw_parse(fr->data, fr->end, skb->len, pw_l2_none, ingress, p);
+	if (r == PW_PARSE_SHORT && skb->len > fr->end - fr->data) {
 		bpf_skb_pull_data(skb, skb->len < PW_PULL_MAX ?
 				  skb->len : PW_PULL_MAX);
-		data = (void *)(long)skb->data;
-		end = (void *)(long)skb->data_end;
-		r = pw_parse(data, end, skb->len, pw_l2_none, ingress, p);
+		fr->data = (void *)(long)skb->data;
+		fr->end = (void *)(long)skb->data_end;
+		r = pw_parse(fr->data, fr->end, skb->len, pw_l2_none, ingress, p);
 	}
 	return r;
 }
 
-SEC("xdp")
-int pw_xdp_ingress(struct xdp_md *ctx)
+static __always_inline int pw_xdp(struct xdp_md *ctx, bool ct)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
+	struct pw_frame fr = {
+		.ctx = ctx,
+		.xdp = true,
+		.data = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
 	struct pw_pkt p;
 	int r;
 
-	r = pw_parse(data, end, bpf_xdp_get_buff_len(ctx), pw_l2_none, true, &p);
-	pw_count_inbound(r, &p, 1);
+	r = pw_parse(fr.data, fr.end, bpf_xdp_get_buff_len(ctx), pw_l2_none,
+		     true, &p);
+	pw_count_inbound(&fr, ct, r, &p, 1);
 	return XDP_PASS;
 }
 
-SEC("tc")
-int pw_tc_ingress(struct __sk_buff *skb)
+static __always_inline int pw_tc_in(struct __sk_buff *skb, bool ct)
 {
+	struct pw_frame fr;
 	struct pw_pkt p;
 	int r;
 
-	r = pw_parse_skb(skb, true, &p);
-	pw_count_inbound(r, &p, skb->gso_segs > 1 ? skb->gso_segs : 1);
+	r = pw_parse_skb(skb, true, &fr, &p);
+	pw_count_inbound(&fr, ct, r, &p, skb->gso_segs > 1 ? skb->gso_segs : 1);
 	return TC_ACT_UNSPEC;
 }
 
 /* Record the flows this host begins: a TCP SYN, or the first UDP datagram
- * of a flow not yet known. A packet of a known flow costs one lookup. */
-SEC("tc")
-int pw_tc_egress(struct __sk_buff *skb)
+ * of a flow not yet known (unless conntrack knows it began outside, before
+ * we attached). A packet of a known flow costs one lookup. */
+static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 {
 	struct pw_flow local = { .initiator = PW_FLOW_LOCAL };
 	struct pw_flow_key key;
+	struct pw_frame fr;
 	struct pw_pkt p;
+	__u32 who = 0;
 	int r;
 
-	r = pw_parse_skb(skb, false, &p);
+	r = pw_parse_skb(skb, false, &fr, &p);
 	if (r == PW_PARSE_MALFORMED || r == PW_PARSE_SHORT) {
 		pw_stat_inc(PW_STAT_EGRESS_UNPARSED);
 		return TC_ACT_UNSPEC;
@@ -170,9 +207,48 @@ int pw_tc_egress(struct __sk_buff *skb)
 			pw_stat_inc(PW_STAT_FLOWS_LOCAL);
 	} else if (p.l4proto == IPPROTO_UDP &&
 		   !bpf_map_lookup_elem(&pw_flows, &key)) {
-		if (bpf_map_update_elem(&pw_flows, &key, &local,
-					BPF_NOEXIST) == 0)
-			pw_stat_inc(PW_STAT_FLOWS_LOCAL);
+		if (ct)
+			who = pw_ct_initiator(skb, false, fr.data, fr.end, &p,
+					      false);
+		pw_flow_record(&key, who ? who : PW_FLOW_LOCAL);
 	}
 	return TC_ACT_UNSPEC;
+}
+
+/* Each program comes twice: plain, and asking conntrack (the loader picks
+ * the _ct ones where the kernel has its kfuncs). Names fit in 15 bytes. */
+SEC("xdp")
+int pw_xdp_ingress(struct xdp_md *ctx)
+{
+	return pw_xdp(ctx, false);
+}
+
+SEC("xdp")
+int pw_xdp_ingr_ct(struct xdp_md *ctx)
+{
+	return pw_xdp(ctx, true);
+}
+
+SEC("tc")
+int pw_tc_ingress(struct __sk_buff *skb)
+{
+	return pw_tc_in(skb, false);
+}
+
+SEC("tc")
+int pw_tc_ingr_ct(struct __sk_buff *skb)
+{
+	return pw_tc_in(skb, true);
+}
+
+SEC("tc")
+int pw_tc_egress(struct __sk_buff *skb)
+{
+	return pw_tc_out(skb, false);
+}
+
+SEC("tc")
+int pw_tc_egr_ct(struct __sk_buff *skb)
+{
+	return pw_tc_out(skb, true);
 }

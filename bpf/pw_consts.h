@@ -28,5 +28,6 @@
 #define PW_VLAN_MAX	2	/* 802.1Q and 802.1ad: at most two tags */
 #define PW_IPV6_EXT_MAX	8	/* extension headers walked before giving up */
 #define PW_PULL_MAX	512	/* bytes TC pulls into the linear area to parse */
+#define PW_L3_OFF_MAX	(14 + 4 * PW_VLAN_MAX)	/* where IP starts, at most */
 
 #endif

@@ -30,6 +30,8 @@ struct pw_pkt {
 	__u8 tcp_flags;
 	__u16 hdr_len;		/* L3 + L4 header bytes */
 	__u32 ip_len;		/* IPv4 total length, IPv6 payload + 40 */
+	__u16 l3_off;		/* where the IP header starts in the data */
+	__u8 family;		/* 4 or 6 */
 };
 
 struct pw_vlan_hdr {
@@ -229,6 +231,8 @@ static __always_inline int pw_parse(void *data, void *end, __u32 pkt_len,
 	off = c.pos - data;
 	if (off > pkt_len)
 		return PW_PARSE_MALFORMED;
+	p->l3_off = off;
+	p->family = proto == bpf_htons(ETH_P_IPV6) ? 6 : 4;
 	if (proto == bpf_htons(ETH_P_IP))
 		r = pw_parse_ipv4(&c, pkt_len - off, ingress, p);
 	else if (proto == bpf_htons(ETH_P_IPV6))

@@ -75,6 +75,8 @@ static void print_json(const struct pw_session *s, const struct pw_snapshot *sna
 	pw_json_str(&j, "mode", pw_mode_name(attached ? s->inst.mode : PW_MODE_NONE));
 	pw_json_u64(&j, "owner_pid", attached ? s->inst.owner_pid : 0);
 	pw_json_u64(&j, "counters_since", s->inst.counters_since);
+	pw_json_bool(&j, "conntrack",
+		     attached && (s->inst.flags & PW_INSTANCE_CONNTRACK));
 	pw_json_object(&j, "memory_bytes");
 	for (k = 0; k < PW_MAP_COUNT; k++) {
 		pw_json_u64(&j, pw_map_name(k), mem[k]);
@@ -119,8 +121,9 @@ static void print_human(const struct pw_session *s, const struct pw_snapshot *sn
 
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime(&since));
 	if (attached)
-		printf("%s: attached (%s, watch pid %u), counters since %s\n",
+		printf("%s: attached (%s%s, watch pid %u), counters since %s\n",
 		       s->iface.name, pw_mode_name(s->inst.mode),
+		       s->inst.flags & PW_INSTANCE_CONNTRACK ? ", with conntrack" : "",
 		       s->inst.owner_pid, when);
 	else
 		printf("%s: not attached; counters kept since %s\n",

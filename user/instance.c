@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "instance.h"
 #include "log.h"
@@ -51,11 +52,29 @@ static const struct bpf_map_info map_shapes[PW_MAP_COUNT] = {
 			      .max_entries = 1 },
 };
 
-static const char *const prog_names[] = {
-	[PW_MODE_TC] = "pw_tc_ingress",
-	[PW_MODE_XDP] = "pw_xdp_ingress",
+/* Program names by role, plain and with conntrack; a name tells whether an
+ * attached program is ours. */
+enum prog_role { ROLE_TC_INGRESS, ROLE_XDP_INGRESS, ROLE_TC_EGRESS, ROLE_COUNT };
+
+static const char *const prog_names[2][ROLE_COUNT] = {
+	{ "pw_tc_ingress", "pw_xdp_ingress", "pw_tc_egress" },
+	{ "pw_tc_ingr_ct", "pw_xdp_ingr_ct", "pw_tc_egr_ct" },
 };
-#define EGRESS_PROG_NAME "pw_tc_egress"
+
+static struct bpf_program *prog_of(struct portwitness *skel, enum prog_role r,
+				   bool ct)
+{
+	struct bpf_program *plain[ROLE_COUNT] = {
+		skel->progs.pw_tc_ingress, skel->progs.pw_xdp_ingress,
+		skel->progs.pw_tc_egress,
+	};
+	struct bpf_program *with_ct[ROLE_COUNT] = {
+		skel->progs.pw_tc_ingr_ct, skel->progs.pw_xdp_ingr_ct,
+		skel->progs.pw_tc_egr_ct,
+	};
+
+	return ct ? with_ct[r] : plain[r];
+}
 
 const char *pw_map_name(enum pw_map_id id)
 {
@@ -214,10 +233,28 @@ static int prepare_pins(struct pw_session *s)
 	return 0;
 }
 
-int pw_session_load(struct pw_session *s, bool pin)
+/* Does this kernel have conntrack's lookup kfuncs (built in, or in the
+ * nf_conntrack module's BTF)? */
+static bool kernel_has_ct_kfuncs(void)
 {
-	struct bpf_map *maps[PW_MAP_COUNT];
-	int i, err;
+	struct btf *btf;
+	bool found;
+
+	if (access("/sys/kernel/btf/nf_conntrack", R_OK) == 0)
+		return true;
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, "bpf_skb_ct_lookup", BTF_KIND_FUNC) > 0 &&
+		btf__find_by_name_kind(btf, "bpf_xdp_ct_lookup", BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return found;
+}
+
+static int load_variant(struct pw_session *s, bool pin, bool ct)
+{
+	enum prog_role r;
+	int err;
 
 	s->skel = portwitness__open();
 	if (!s->skel) {
@@ -226,6 +263,8 @@ int pw_session_load(struct pw_session *s, bool pin)
 		return err;
 	}
 	s->skel->rodata->pw_l2_none = s->iface.l2_none;
+	for (r = 0; r < ROLE_COUNT; r++)
+		bpf_program__set_autoload(prog_of(s->skel, r, !ct), false);
 	if (pin) {
 		err = prepare_pins(s);
 		if (err) {
@@ -236,6 +275,26 @@ int pw_session_load(struct pw_session *s, bool pin)
 		}
 	}
 	err = portwitness__load(s->skel);
+	if (!err)
+		s->conntrack = ct;
+	return err;
+}
+
+int pw_session_load(struct pw_session *s, bool pin)
+{
+	struct bpf_map *maps[PW_MAP_COUNT];
+	bool ct = kernel_has_ct_kfuncs();
+	int i, err;
+
+	err = load_variant(s, pin, ct);
+	if (err && ct && err != -EPROTO && err != -EPERM) {
+		pw_debug("the programs that ask conntrack were refused (%s); loading the plain ones\n",
+			 strerror(-err));
+		portwitness__destroy(s->skel);
+		err = load_variant(s, pin, false);
+	}
+	if (err == -EPROTO)
+		return err;
 	if (err) {
 		pw_err("the kernel refused the BPF programs: %s%s\n",
 		       strerror(-err),
@@ -243,6 +302,7 @@ int pw_session_load(struct pw_session *s, bool pin)
 		       " (-v shows the verifier's words)");
 		return err;
 	}
+	pw_debug("flow source: own table%s\n", s->conntrack ? " and conntrack" : "");
 	maps[PW_MAP_PORTS] = s->skel->maps.pw_ports;
 	maps[PW_MAP_FLOWS] = s->skel->maps.pw_flows;
 	maps[PW_MAP_STATS] = s->skel->maps.pw_stats;
@@ -402,7 +462,8 @@ static int xdp_attach(struct pw_session *s, int prog_fd, __u32 ours)
 	} else if (cur) {
 		pw_err("%s already has an XDP program (id %u%s); portwitness never replaces it. --mode tc (the default) counts beside it\n",
 		       s->iface.name, cur,
-		       prog_is(cur, prog_names[PW_MODE_XDP]) ?
+		       prog_is(cur, prog_names[0][ROLE_XDP_INGRESS]) ||
+		       prog_is(cur, prog_names[1][ROLE_XDP_INGRESS]) ?
 		       ", another portwitness: 'portwitness detach' removes it" : "");
 		return -EEXIST;
 	}
@@ -466,10 +527,11 @@ int pw_session_attach(struct pw_session *s, enum pw_mode mode)
 		return err;
 	}
 
-	ingress_fd = bpf_program__fd(mode == PW_MODE_XDP ?
-				     s->skel->progs.pw_xdp_ingress :
-				     s->skel->progs.pw_tc_ingress);
-	egress_fd = bpf_program__fd(s->skel->progs.pw_tc_egress);
+	ingress_fd = bpf_program__fd(prog_of(s->skel, mode == PW_MODE_XDP ?
+					     ROLE_XDP_INGRESS : ROLE_TC_INGRESS,
+					     s->conntrack));
+	egress_fd = bpf_program__fd(prog_of(s->skel, ROLE_TC_EGRESS,
+					    s->conntrack));
 	ingress_id = prog_id_of(ingress_fd);
 	egress_id = prog_id_of(egress_fd);
 
@@ -509,6 +571,7 @@ int pw_session_attach(struct pw_session *s, enum pw_mode mode)
 	if (mode == PW_MODE_XDP)
 		in->tc_ingress_handle = in->tc_ingress_prio = 0;
 	in->owner_pid = (__u32)getpid();
+	in->flags = s->conntrack ? PW_INSTANCE_CONNTRACK : 0;
 	s->attached = true;
 	return pw_instance_write(s);
 }
@@ -544,6 +607,7 @@ int pw_session_detach(struct pw_session *s)
 	in->tc_ingress_handle = in->tc_ingress_prio = 0;
 	in->tc_egress_handle = in->tc_egress_prio = 0;
 	in->owner_pid = 0;
+	in->flags = 0;
 	s->attached = false;
 	return pw_instance_write(s);
 }

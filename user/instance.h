@@ -33,6 +33,7 @@ struct pw_session {
 	struct pw_instance inst;	/* the attach record, as last read/written */
 	bool attached;			/* this process attached and must detach */
 	bool pinned;			/* maps live under pin_dir */
+	bool conntrack;			/* the loaded programs ask conntrack */
 };
 
 void pw_session_init(struct pw_session *s, const struct pw_iface *iface);

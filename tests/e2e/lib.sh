@@ -105,18 +105,19 @@ bg() {
 wait_attached() {
 	local i
 	for i in $(seq 50); do
-		if ip netns exec "$NS_S" tc filter show dev "$DEV_S" ingress | grep -q pw_tc_ingress ||
+		if [ "$(pw_filters ingress)" -gt 0 ] ||
 		   ip -n "$NS_S" link show dev "$DEV_S" | grep -q 'prog/xdp'; then
-			ip netns exec "$NS_S" tc filter show dev "$DEV_S" egress | grep -q pw_tc_egress && return 0
+			[ "$(pw_filters egress)" -gt 0 ] && return 0
 		fi
 		sleep 0.1
 	done
 	fail "portwitness did not attach to $DEV_S within 5 s"
 }
 
-# How many portwitness filters are on the server's veth ingress.
+# How many portwitness filters are on the server's veth ingress or egress
+# (pw_tc_ingress / pw_tc_ingr_ct, pw_tc_egress / pw_tc_egr_ct).
 pw_filters() {
-	ip netns exec "$NS_S" tc filter show dev "$DEV_S" "$1" | grep -c "pw_tc_$1"
+	ip netns exec "$NS_S" tc filter show dev "$DEV_S" "$1" | grep -c "pw_tc_${1:0:3}"
 }
 
 # jq over a file, failing the test on a parse error.
