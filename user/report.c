@@ -108,14 +108,16 @@ void pw_report_print_table(FILE *f, const struct pw_report *rep)
 	}
 	fprintf(f, "\n%zu of %zu required ranges reached", reached, required);
 	if (reached < required) {
-		fprintf(f, "; silent:");
+		const char *sep = "; silent: ";
+
 		for (i = 0; i < rep->n; i++) {
 			r = &rep->ranges[i];
 			if (!r->range.required || r->reached)
 				continue;
 			pw_range_ports(&r->range, ports, sizeof(ports));
-			fprintf(f, " %s %s/%s", r->range.service, ports,
+			fprintf(f, "%s%s %s/%s", sep, r->range.service, ports,
 				pw_proto_name(r->range.proto));
+			sep = ", ";
 		}
 	}
 	fprintf(f, "\nnot counted by port: %llu later fragments, %llu malformed\n",

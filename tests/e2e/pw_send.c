@@ -6,6 +6,8 @@
  *   pw_send udp-echo ADDR PORT COUNT [SPORT]    wait for each echo (1 s)
  *   pw_send tcp ADDR PORT [SPORT]               one connect: 0 ok, 1 refused, 2 timeout
  *   pw_send tcp-echo ADDR PORT COUNT MS         COUNT round trips, MS apart
+ *   pw_send udp-serve PORT SECONDS [DELAY_MS]   echo every datagram (IPv4
+ *       and IPv6), DELAY_MS late, until SECONDS have passed
  *   pw_send raw-udp IFACE DSTMAC SRC4 DST4 PORT COUNT [TPID:VID ...]
  *       hand-built Ethernet frames with the given VLAN tags, outer first,
  *       each an IPv4/UDP datagram of 16 bytes (IP length 44)
@@ -226,6 +228,50 @@ static int tcp_echo(int argc, char **argv)
 	return echoed == count ? 0 : 1;
 }
 
+static int udp_serve(int argc, char **argv)
+{
+	struct sockaddr_storage ss, peer;
+	socklen_t len, plen;
+	unsigned seconds, delay_ms, echoed = 0;
+	struct timespec start, now, gap;
+	char buf[2048];
+	ssize_t n;
+	int fd, off = 0;
+
+	if (argc < 4)
+		return 64;
+	seconds = num(argv[3], 50);
+	delay_ms = argc > 4 ? num(argv[4], 10000) : 0;
+	resolve("::", num(argv[2], 65535), &ss, &len);
+	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len)) {
+		perror("pw_send: udp-serve");
+		return 70;
+	}
+	gap.tv_sec = delay_ms / 1000;
+	gap.tv_nsec = (long)(delay_ms % 1000) * 1000000L;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)seconds)
+			break;
+		if (!wait_readable(fd, 100))
+			continue;
+		plen = sizeof(peer);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen);
+		if (n < 0)
+			continue;
+		if (delay_ms)
+			nanosleep(&gap, NULL);
+		if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&peer, plen) == n)
+			echoed++;
+	}
+	printf("echoed %u\n", echoed);
+	close(fd);
+	return 0;
+}
+
 static uint16_t ip_checksum(const uint8_t *h, size_t len)
 {
 	uint32_t sum = 0;
@@ -316,6 +362,8 @@ int main(int argc, char **argv)
 		return tcp_echo(argc, argv);
 	if (!strcmp(argv[1], "raw-udp"))
 		return raw_udp(argc, argv);
+	if (!strcmp(argv[1], "udp-serve"))
+		return udp_serve(argc, argv);
 	fprintf(stderr, "pw_send: unknown mode '%s'\n", argv[1]);
 	return 64;
 }

@@ -9,7 +9,7 @@ setup_pair
 command -v nft > /dev/null || fail "nft is missing (make installs nftables)"
 
 # The client answers 3 s late: the answer lands after portwitness attached.
-bg "${IN_C[@]}" socat -T 6 -t 5 UDP4-RECVFROM:9007,fork SYSTEM:'sleep 3; cat'
+bg "${IN_C[@]}" "$SEND" udp-serve 9007 40 3000
 
 # scenario PORT CLIENT_PORT: the client's first datagram, then the server
 # speaks first once portwitness is attached, then three from the client.

@@ -6,10 +6,10 @@
 setup_pair
 
 # Echo services on the client side, for the server to call out to.
-bg "${IN_C[@]}" socat -T 3 UDP4-RECVFROM:9007,fork EXEC:/bin/cat
+bg "${IN_C[@]}" "$SEND" udp-serve 9007 30
 bg "${IN_C[@]}" socat -T 3 TCP4-LISTEN:9008,fork,reuseaddr EXEC:/bin/cat
 # A STUN-like echo on the server.
-bg "${IN_S[@]}" socat -T 3 UDP6-RECVFROM:3478,ipv6only=0,fork EXEC:/bin/cat
+bg "${IN_S[@]}" "$SEND" udp-serve 3478 30
 sleep 0.3
 
 json=$TMP/replies.json
