@@ -38,7 +38,7 @@ static void usage(FILE *f)
 "  -d, --duration S       seconds to count (1-%d); Ctrl-C ends early\n"
 "      --json             machine-readable result on stdout (docs/json.md)\n"
 "  -m, --mode tc|xdp      how to attach when no watch runs (default tc)\n"
-"  -v, --verbose          more messages on stderr (twice: libbpf's too)\n"
+"  -v, --verbose          debug messages on stderr, libbpf's and the verifier's too\n"
 "  -h, --help             this text\n"
 "\n"
 "A running 'portwitness watch' on IFACE is read, not attached twice.\n"
