@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "instance.h"
 #include "log.h"
 
 volatile sig_atomic_t pw_stop_requested;
@@ -65,7 +66,7 @@ void pw_cli_usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\n(portwitness %s --help tells more)\n", cmd);
 }
 
-int pw_cli_declaration(struct pw_decls *d, int opt, const char *arg,
+static int declaration(struct pw_decls *d, int opt, const char *arg,
 		       int *inline_count)
 {
 	char err[PW_ERR_MAX];
@@ -99,14 +100,68 @@ int pw_cli_interface(const char *name, struct pw_iface *iface)
 	return err ? PW_EXIT_RUNTIME : 0;
 }
 
-int pw_cli_mode(const char *arg, enum pw_mode *mode)
+int pw_cli_parse(struct pw_cli *c, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts,
+		 int (*own)(void *ctx, int opt, const char *arg), void *ctx)
 {
-	if (!strcmp(arg, "tc"))
-		*mode = PW_MODE_TC;
-	else if (!strcmp(arg, "xdp"))
-		*mode = PW_MODE_XDP;
-	else
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			c->ifname = optarg;
+			break;
+		case 'p':
+		case 'c':
+		case PW_OPT_PORTS:
+			rc = declaration(&c->decls, opt, optarg, &c->inline_count);
+			if (rc)
+				return rc;
+			break;
+		case PW_OPT_JSON:
+			c->json = true;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "tc")) {
+				c->mode = PW_MODE_TC;
+			} else if (!strcmp(optarg, "xdp")) {
+				c->mode = PW_MODE_XDP;
+			} else {
+				pw_cli_usage_error(c->cmd, "--mode is tc or xdp, got '%s'", optarg);
+				return PW_EXIT_USAGE;
+			}
+			break;
+		case 'v':
+			pw_log_set_level(pw_log_get_level() + 1);
+			break;
+		case 'h':
+			c->usage(stdout);
+			return PW_EXIT_OK;
+		case '?':
+			c->usage(stderr);
+			return PW_EXIT_USAGE;
+		default:
+			rc = own ? own(ctx, opt, optarg) : PW_EXIT_USAGE;
+			if (rc)
+				return rc;
+		}
+	}
+	if (optind < argc) {
+		pw_cli_usage_error(c->cmd, "unexpected argument '%s'", argv[optind]);
 		return PW_EXIT_USAGE;
+	}
+	return -1;
+}
+
+int pw_cli_session(const struct pw_cli *c, struct pw_session *s)
+{
+	struct pw_iface iface;
+	int rc = pw_cli_interface(c->ifname, &iface);
+
+	if (rc)
+		return rc;
+	pw_log_libbpf();
+	pw_session_init(s, &iface);
 	return 0;
 }
 

@@ -3,8 +3,10 @@
 #ifndef PW_CLI_H
 #define PW_CLI_H
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include "decl.h"
 #include "iface.h"
 #include "pw_instance.h"
@@ -37,14 +39,31 @@ void pw_catch_stop_signals(void);
 unsigned long long pw_sleep_until(unsigned long long deadline_ns);
 unsigned long long pw_now_ns(void);
 
-/* -p, -c and --ports; returns 0, or PW_EXIT_USAGE after printing
- * "FILE:LINE: what is wrong". */
-int pw_cli_declaration(struct pw_decls *d, int opt, const char *arg,
-		       int *inline_count);
+/* What the options every command shares set. */
+struct pw_cli {
+	const char *cmd;		/* "verify", for messages */
+	void (*usage)(FILE *f);
+	const char *ifname;		/* -i */
+	struct pw_decls decls;		/* -p, -c, --ports */
+	int inline_count;		/* --ports seen so far */
+	bool json;			/* --json */
+	enum pw_mode mode;		/* -m */
+};
+
+/* Parses argv: the shared options (-i, -p, -c, --ports, --json, -m, -v,
+ * -h) here, any other the command's own through own(ctx, opt, arg), which
+ * returns 0 or an exit code. Operands are refused. Returns -1 to go on, or
+ * the exit code to leave with (0 after --help); declaration errors are
+ * printed as "FILE:LINE: what is wrong". */
+int pw_cli_parse(struct pw_cli *c, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts,
+		 int (*own)(void *ctx, int opt, const char *arg), void *ctx);
 /* -i IFACE to a resolved interface; PW_EXIT_USAGE or PW_EXIT_RUNTIME. */
 int pw_cli_interface(const char *name, struct pw_iface *iface);
-/* --mode tc|xdp */
-int pw_cli_mode(const char *arg, enum pw_mode *mode);
+struct pw_session;
+/* The interface resolved, libbpf's messages routed, a session on it:
+ * 0, or the exit code. */
+int pw_cli_session(const struct pw_cli *c, struct pw_session *s);
 /* An exit code for an errno from the BPF side. */
 int pw_cli_runtime(int err);
 void pw_cli_usage_error(const char *cmd, const char *fmt, ...)

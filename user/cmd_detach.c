@@ -30,37 +30,20 @@ int cmd_detach(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct pw_cli c = { .cmd = "detach", .usage = usage };
 	struct pw_session s;
 	struct pw_iface iface;
-	const char *ifname = NULL;
 	bool had_pins;
-	int opt, rc, err;
+	int rc, err;
 
-	while ((opt = getopt_long(argc, argv, "i:vh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'v':
-			pw_log_set_level(pw_log_get_level() + 1);
-			break;
-		case 'h':
-			usage(stdout);
-			return PW_EXIT_OK;
-		default:
-			usage(stderr);
-			return PW_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		pw_cli_usage_error("detach", "unexpected argument '%s'", argv[optind]);
-		return PW_EXIT_USAGE;
-	}
-	rc = pw_cli_interface(ifname, &iface);
+	rc = pw_cli_parse(&c, argc, argv, "i:vh", opts, NULL, NULL);
+	if (rc >= 0)
+		return rc;
+	rc = pw_cli_interface(c.ifname, &iface);
 	/* A deleted interface still has pins to remove, by name. */
-	if (rc == PW_EXIT_RUNTIME && ifname) {
+	if (rc == PW_EXIT_RUNTIME && c.ifname) {
 		memset(&iface, 0, sizeof(iface));
-		snprintf(iface.name, sizeof(iface.name), "%s", ifname);
+		snprintf(iface.name, sizeof(iface.name), "%s", c.ifname);
 	} else if (rc) {
 		return rc;
 	}

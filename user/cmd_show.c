@@ -192,61 +192,26 @@ int cmd_show(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct pw_decls decls = {};
+	struct pw_cli c = { .cmd = "show", .usage = usage };
 	struct pw_snapshot snap = {};
 	struct pw_report rep = {};
 	uint64_t mem[PW_MAP_COUNT];
 	struct pw_session s;
-	struct pw_iface iface;
-	const char *ifname = NULL;
-	bool json = false, attached;
-	int opt, rc, inline_count = 0, err, k;
+	bool attached;
+	int rc, err, k;
 
-	while ((opt = getopt_long(argc, argv, "i:p:c:vh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'p':
-		case 'c':
-		case PW_OPT_PORTS:
-			rc = pw_cli_declaration(&decls, opt, optarg, &inline_count);
-			if (rc)
-				goto out_decls;
-			break;
-		case PW_OPT_JSON:
-			json = true;
-			break;
-		case 'v':
-			pw_log_set_level(pw_log_get_level() + 1);
-			break;
-		case 'h':
-			usage(stdout);
-			rc = PW_EXIT_OK;
-			goto out_decls;
-		default:
-			usage(stderr);
-			rc = PW_EXIT_USAGE;
-			goto out_decls;
-		}
-	}
-	if (optind < argc) {
-		pw_cli_usage_error("show", "unexpected argument '%s'", argv[optind]);
-		rc = PW_EXIT_USAGE;
+	rc = pw_cli_parse(&c, argc, argv, "i:p:c:vh", opts, NULL, NULL);
+	if (rc >= 0)
 		goto out_decls;
-	}
-	rc = pw_cli_interface(ifname, &iface);
+	rc = pw_cli_session(&c, &s);
 	if (rc)
 		goto out_decls;
-
-	pw_log_libbpf();
-	pw_session_init(&s, &iface);
 	err = pw_bpffs_ensure();
 	if (err >= 0)
 		err = pw_session_open_pinned(&s);
 	if (err == -ENOENT) {
 		pw_err("nothing pinned for %s under %s: no watch has run here since boot or the last detach ('portwitness watch -i %s' starts one)\n",
-		       iface.name, s.pin_dir, iface.name);
+		       s.iface.name, s.pin_dir, s.iface.name);
 		rc = PW_EXIT_RUNTIME;
 		goto out;
 	}
@@ -261,17 +226,17 @@ int cmd_show(int argc, char **argv)
 	if (!err)
 		err = pw_snapshot_take(&s, &snap);
 	if (!err)
-		err = pw_report_build(&rep, &decls, NULL, &snap);
+		err = pw_report_build(&rep, &c.decls, NULL, &snap);
 	if (err) {
 		pw_err("reading the counters failed: %s\n", strerror(-err));
 		rc = PW_EXIT_RUNTIME;
 		goto out;
 	}
 	rep.command = "show";
-	snprintf(rep.iface, sizeof(rep.iface), "%s", iface.name);
+	snprintf(rep.iface, sizeof(rep.iface), "%s", s.iface.name);
 	rep.mode = pw_mode_name(attached ? s.inst.mode : PW_MODE_NONE);
 	rep.duration_s = difftime(time(NULL), (time_t)s.inst.counters_since);
-	if (json)
+	if (c.json)
 		print_json(&s, &snap, &rep, attached, mem);
 	else
 		print_human(&s, &snap, &rep, attached, mem);
@@ -281,6 +246,6 @@ out:
 	pw_snapshot_free(&snap);
 	pw_session_close(&s);
 out_decls:
-	pw_decls_free(&decls);
+	pw_decls_free(&c.decls);
 	return rc;
 }

@@ -67,6 +67,18 @@ static int parse_duration(const char *arg, unsigned int *out)
 	return 0;
 }
 
+static int duration_option(void *ctx, int opt, const char *arg)
+{
+	if (opt != 'd')
+		return PW_EXIT_USAGE;
+	if (parse_duration(arg, ctx)) {
+		pw_cli_usage_error("verify", "--duration takes whole seconds from 1 to %d, got '%s'",
+				   VERIFY_MAX_S, arg);
+		return PW_EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* Attach privately for the window when no watch is running. */
 static int open_counters(struct pw_session *s, enum pw_mode mode, bool *reused)
 {
@@ -105,77 +117,28 @@ int cmd_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct pw_decls decls = {};
+	struct pw_cli c = { .cmd = "verify", .usage = usage, .mode = PW_MODE_TC };
 	struct pw_snapshot before = {}, after = {};
 	struct pw_report rep = {};
 	struct pw_session s;
-	struct pw_iface iface;
-	enum pw_mode mode = PW_MODE_TC, used;
+	enum pw_mode used;
 	unsigned int duration = VERIFY_DEFAULT_S;
 	unsigned long long start, end;
-	const char *ifname = NULL;
-	bool json = false, reused;
-	int opt, rc, inline_count = 0, err;
+	bool reused;
+	int rc, err;
 
-	while ((opt = getopt_long(argc, argv, "i:p:c:d:m:vh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'p':
-		case 'c':
-		case PW_OPT_PORTS:
-			rc = pw_cli_declaration(&decls, opt, optarg, &inline_count);
-			if (rc)
-				goto out_decls;
-			break;
-		case 'd':
-			if (parse_duration(optarg, &duration)) {
-				pw_cli_usage_error("verify", "--duration takes whole seconds from 1 to %d, got '%s'",
-						   VERIFY_MAX_S, optarg);
-				rc = PW_EXIT_USAGE;
-				goto out_decls;
-			}
-			break;
-		case PW_OPT_JSON:
-			json = true;
-			break;
-		case 'm':
-			if (pw_cli_mode(optarg, &mode)) {
-				pw_cli_usage_error("verify", "--mode is tc or xdp, got '%s'", optarg);
-				rc = PW_EXIT_USAGE;
-				goto out_decls;
-			}
-			break;
-		case 'v':
-			pw_log_set_level(pw_log_get_level() + 1);
-			break;
-		case 'h':
-			usage(stdout);
-			rc = PW_EXIT_OK;
-			goto out_decls;
-		default:
-			usage(stderr);
-			rc = PW_EXIT_USAGE;
-			goto out_decls;
-		}
-	}
-	if (optind < argc) {
-		pw_cli_usage_error("verify", "unexpected argument '%s'", argv[optind]);
-		rc = PW_EXIT_USAGE;
+	rc = pw_cli_parse(&c, argc, argv, "i:p:c:d:m:vh", opts, duration_option,
+			  &duration);
+	if (rc >= 0)
 		goto out_decls;
-	}
-	if (!decls.n) {
+	if (!c.decls.n) {
 		pw_cli_usage_error("verify", "nothing declared: give -p PROFILE, -c FILE or --ports NAME=SPEC");
 		rc = PW_EXIT_USAGE;
 		goto out_decls;
 	}
-	rc = pw_cli_interface(ifname, &iface);
+	rc = pw_cli_session(&c, &s);
 	if (rc)
 		goto out_decls;
-
-	pw_log_libbpf();
-	pw_session_init(&s, &iface);
 	if (pw_snapshot_alloc(&before) || pw_snapshot_alloc(&after)) {
 		pw_err("out of memory\n");
 		rc = PW_EXIT_RUNTIME;
@@ -183,14 +146,14 @@ int cmd_verify(int argc, char **argv)
 	}
 	/* Signals first: a Ctrl-C during attach must still detach. */
 	pw_catch_stop_signals();
-	err = open_counters(&s, mode, &reused);
+	err = open_counters(&s, c.mode, &reused);
 	if (err) {
 		rc = pw_cli_runtime(err);
 		goto out;
 	}
 	used = s.inst.mode;
 	pw_info("counting on %s (%s%s) for %u s; Ctrl-C ends early\n",
-		iface.name, pw_mode_name(used),
+		s.iface.name, pw_mode_name(used),
 		reused ? ", a running watch" : "", duration);
 	start = pw_now_ns();
 	err = pw_snapshot_take(&s, &before);
@@ -200,17 +163,17 @@ int cmd_verify(int argc, char **argv)
 	if (s.attached)
 		pw_session_detach(&s);
 	if (!err)
-		err = pw_report_build(&rep, &decls, &before, &after);
+		err = pw_report_build(&rep, &c.decls, &before, &after);
 	if (err) {
 		pw_err("reading the counters failed: %s\n", strerror(-err));
 		rc = PW_EXIT_RUNTIME;
 		goto out;
 	}
-	snprintf(rep.iface, sizeof(rep.iface), "%s", iface.name);
+	snprintf(rep.iface, sizeof(rep.iface), "%s", s.iface.name);
 	rep.command = "verify";
 	rep.mode = pw_mode_name(used);
 	rep.duration_s = (double)(end - start) / 1e9;
-	if (json)
+	if (c.json)
 		pw_report_print_json(stdout, &rep);
 	else
 		pw_report_print_table(stdout, &rep);
@@ -223,6 +186,6 @@ out:
 	pw_snapshot_free(&before);
 	pw_snapshot_free(&after);
 out_decls:
-	pw_decls_free(&decls);
+	pw_decls_free(&c.decls);
 	return rc;
 }

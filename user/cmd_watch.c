@@ -69,59 +69,19 @@ int cmd_watch(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct pw_decls decls = {};
+	struct pw_cli c = { .cmd = "watch", .usage = usage, .mode = PW_MODE_TC };
 	struct pw_snapshot snap = {};
 	struct pw_report rep = {};
 	struct pw_session s;
-	struct pw_iface iface;
-	enum pw_mode mode = PW_MODE_TC;
-	const char *ifname = NULL;
-	int opt, rc, inline_count = 0, err;
+	int rc, err;
 	time_t since;
 
-	while ((opt = getopt_long(argc, argv, "i:p:c:m:vh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'p':
-		case 'c':
-		case PW_OPT_PORTS:
-			rc = pw_cli_declaration(&decls, opt, optarg, &inline_count);
-			if (rc)
-				goto out_decls;
-			break;
-		case 'm':
-			if (pw_cli_mode(optarg, &mode)) {
-				pw_cli_usage_error("watch", "--mode is tc or xdp, got '%s'", optarg);
-				rc = PW_EXIT_USAGE;
-				goto out_decls;
-			}
-			break;
-		case 'v':
-			pw_log_set_level(pw_log_get_level() + 1);
-			break;
-		case 'h':
-			usage(stdout);
-			rc = PW_EXIT_OK;
-			goto out_decls;
-		default:
-			usage(stderr);
-			rc = PW_EXIT_USAGE;
-			goto out_decls;
-		}
-	}
-	if (optind < argc) {
-		pw_cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
-		rc = PW_EXIT_USAGE;
+	rc = pw_cli_parse(&c, argc, argv, "i:p:c:m:vh", opts, NULL, NULL);
+	if (rc >= 0)
 		goto out_decls;
-	}
-	rc = pw_cli_interface(ifname, &iface);
+	rc = pw_cli_session(&c, &s);
 	if (rc)
 		goto out_decls;
-
-	pw_log_libbpf();
-	pw_session_init(&s, &iface);
 	pw_catch_stop_signals();
 	err = pw_bpffs_ensure();
 	if (err < 0) {
@@ -137,18 +97,18 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (pw_session_running(&s) && watch_alive(s.inst.owner_pid)) {
 		pw_err("a watch (pid %u) already counts on %s; 'portwitness show -i %s' reads it\n",
-		       s.inst.owner_pid, iface.name, iface.name);
+		       s.inst.owner_pid, s.iface.name, s.iface.name);
 		rc = PW_EXIT_RUNTIME;
 		goto out;
 	}
-	err = pw_session_attach(&s, mode);
+	err = pw_session_attach(&s, c.mode);
 	if (err) {
 		rc = pw_cli_runtime(err);
 		goto out;
 	}
 	since = (time_t)s.inst.counters_since;
-	pw_info("watching %s (%s); counters since %s", iface.name,
-		pw_mode_name(mode), ctime(&since));
+	pw_info("watching %s (%s); counters since %s", s.iface.name,
+		pw_mode_name(c.mode), ctime(&since));
 
 	while (!pw_stop_requested)
 		pw_sleep_until(pw_now_ns() + 3600ull * 1000000000ull);
@@ -159,13 +119,13 @@ int cmd_watch(int argc, char **argv)
 		rc = PW_EXIT_RUNTIME;
 	else
 		pw_info("detached from %s; counters kept under %s\n",
-			iface.name, s.pin_dir);
-	if (decls.n && !pw_snapshot_alloc(&snap) &&
+			s.iface.name, s.pin_dir);
+	if (c.decls.n && !pw_snapshot_alloc(&snap) &&
 	    !pw_snapshot_take(&s, &snap) &&
-	    !pw_report_build(&rep, &decls, NULL, &snap)) {
-		snprintf(rep.iface, sizeof(rep.iface), "%s", iface.name);
+	    !pw_report_build(&rep, &c.decls, NULL, &snap)) {
+		snprintf(rep.iface, sizeof(rep.iface), "%s", s.iface.name);
 		rep.command = "watch";
-		rep.mode = pw_mode_name(mode);
+		rep.mode = pw_mode_name(c.mode);
 		rep.duration_s = difftime(time(NULL), since);
 		pw_report_print_table(stdout, &rep);
 		pw_report_free(&rep);
@@ -176,6 +136,6 @@ out:
 		pw_session_detach(&s);
 	pw_session_close(&s);
 out_decls:
-	pw_decls_free(&decls);
+	pw_decls_free(&c.decls);
 	return rc;
 }
