@@ -20,8 +20,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux -Iinclude -Ibpf
 
 # What a fresh Debian 12 needs to build, run and test; installed once.
-DEB_BUILD := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc \
-	pkg-config
+DEB_BUILD := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc
 DEB_TEST := libcmocka-dev iproute2 iputils-ping socat jq ethtool procps nftables \
 	util-linux
 DEPS_STAMP := $(OUT)/.deps-installed
@@ -54,7 +53,7 @@ all: $(BIN)
 # Install what is missing, once per build dir. Without root it can only say
 # what to install.
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP):
+$(DEPS_STAMP): Makefile
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \

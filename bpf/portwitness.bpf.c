@@ -80,7 +80,7 @@ static __always_inline bool pw_inbound_is_reply(const struct pw_frame *fr,
 		return f->initiator == PW_FLOW_LOCAL;
 	if (ct)
 		who = pw_ct_initiator(fr->ctx, fr->xdp, fr->data, fr->end, p, true);
-	if (!who && !ct && p->l4proto != IPPROTO_UDP)
+	else if (p->l4proto != IPPROTO_UDP)
 		return false;
 	if (!who)
 		who = PW_FLOW_REMOTE;

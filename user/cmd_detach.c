@@ -39,13 +39,14 @@ int cmd_detach(int argc, char **argv)
 	rc = pw_cli_parse(&c, argc, argv, "i:vh", opts, NULL, NULL);
 	if (rc >= 0)
 		return rc;
-	rc = pw_cli_interface(c.ifname, &iface);
 	/* A deleted interface still has pins to remove, by name. */
-	if (rc == PW_EXIT_RUNTIME && c.ifname) {
+	if (c.ifname && pw_iface_name_ok(c.ifname) && !if_nametoindex(c.ifname)) {
 		memset(&iface, 0, sizeof(iface));
 		snprintf(iface.name, sizeof(iface.name), "%s", c.ifname);
-	} else if (rc) {
-		return rc;
+	} else {
+		rc = pw_cli_interface(c.ifname, &iface);
+		if (rc)
+			return rc;
 	}
 
 	pw_log_libbpf();

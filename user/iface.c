@@ -16,7 +16,7 @@
 #define ARPHRD_RAWIP 519	/* linux/if_arp.h, which clashes with net/if.h */
 #endif
 
-static bool name_ok(const char *name)
+bool pw_iface_name_ok(const char *name)
 {
 	size_t len = strlen(name), i;
 
@@ -36,7 +36,7 @@ int pw_iface_resolve(const char *name, struct pw_iface *out)
 	int fd, err = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!name || !name_ok(name)) {
+	if (!name || !pw_iface_name_ok(name)) {
 		pw_err("'%s' is not an interface name\n", name ? name : "");
 		return -EINVAL;
 	}

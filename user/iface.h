@@ -11,6 +11,8 @@ struct pw_iface {
 	bool l2_none;	/* no link-layer header: tun, wireguard, ppp */
 };
 
+/* A name an interface can have (it becomes a path under bpffs). */
+bool pw_iface_name_ok(const char *name);
 /* 0; -EINVAL for a name that is no interface name or a loopback device
  * (a usage error, message logged); -ENODEV when there is none here. */
 int pw_iface_resolve(const char *name, struct pw_iface *out);

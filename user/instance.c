@@ -52,14 +52,8 @@ static const struct bpf_map_info map_shapes[PW_MAP_COUNT] = {
 			      .max_entries = 1 },
 };
 
-/* Program names by role, plain and with conntrack; a name tells whether an
- * attached program is ours. */
+/* The programs by role; each comes plain and asking conntrack. */
 enum prog_role { ROLE_TC_INGRESS, ROLE_XDP_INGRESS, ROLE_TC_EGRESS, ROLE_COUNT };
-
-static const char *const prog_names[2][ROLE_COUNT] = {
-	{ "pw_tc_ingress", "pw_xdp_ingress", "pw_tc_egress" },
-	{ "pw_tc_ingr_ct", "pw_xdp_ingr_ct", "pw_tc_egr_ct" },
-};
 
 static struct bpf_program *prog_of(struct portwitness *skel, enum prog_role r,
 				   bool ct)
@@ -462,8 +456,8 @@ static int xdp_attach(struct pw_session *s, int prog_fd, __u32 ours)
 	} else if (cur) {
 		pw_err("%s already has an XDP program (id %u%s); portwitness never replaces it. --mode tc (the default) counts beside it\n",
 		       s->iface.name, cur,
-		       prog_is(cur, prog_names[0][ROLE_XDP_INGRESS]) ||
-		       prog_is(cur, prog_names[1][ROLE_XDP_INGRESS]) ?
+		       prog_is(cur, bpf_program__name(prog_of(s->skel, ROLE_XDP_INGRESS, false))) ||
+		       prog_is(cur, bpf_program__name(prog_of(s->skel, ROLE_XDP_INGRESS, true))) ?
 		       ", another portwitness: 'portwitness detach' removes it" : "");
 		return -EEXIST;
 	}
@@ -506,18 +500,18 @@ int pw_session_attach(struct pw_session *s, enum pw_mode mode)
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 	struct pw_instance *in = &s->inst;
 	struct pw_instance prev = *in;
-	bool reuse = pw_session_running(s);
-	bool same_mode = reuse && prev.mode == (__u32)mode;
+	bool reuse = pw_session_running(s) && prev.mode == (__u32)mode;
 	int ingress_fd, egress_fd, err;
 	__u32 ingress_id, egress_id;
 
-	if (reuse && !same_mode) {
-		/* An earlier instance in the other mode: take it off first. */
+	if (!reuse) {
+		/* What is left of an earlier instance (in the other mode, or
+		 * half removed by hand) comes off first, or it would count
+		 * beside us. Only programs still ours are touched. */
 		err = pw_session_detach(s);
 		if (err)
 			return err;
 		prev = *in;
-		reuse = false;
 	}
 
 	err = bpf_tc_hook_create(&hook);
