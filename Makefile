@@ -46,7 +46,7 @@ BPF_TEST_BIN := $(OUT)/tests/bpf_test_run
 TOOLS := $(OUT)/tests/pw_send
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test test-unit test-bpf test-e2e clean vmlinux install
+.PHONY: all deps run test test-unit test-bpf test-e2e fuzz clean vmlinux install
 
 all: $(BIN)
 
@@ -119,6 +119,17 @@ test-bpf: $(BPF_TEST_BIN)
 	@OUT=$(OUT) tests/run.sh bpf
 test-e2e: $(BIN) $(TOOLS)
 	@OUT=$(OUT) tests/run.sh e2e
+
+# The declaration parsers under libFuzzer, ASan and UBSan, for FUZZ_SECONDS
+# (clang's fuzzer runtime: libclang-rt-14-dev). Not part of 'make test'.
+FUZZ_SECONDS ?= 120
+$(OUT)/fuzz_decl: tests/fuzz/fuzz_decl.c user/decl.c user/profiles.c | $(OUT)/tests
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser $^ -o $@
+fuzz: $(OUT)/fuzz_decl
+	@mkdir -p $(OUT)/fuzz-corpus
+	$(OUT)/fuzz_decl -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=$(OUT)/ $(OUT)/fuzz-corpus tests/fuzz/corpus
 
 # Regenerate the committed vmlinux.h from this kernel's BTF.
 vmlinux: $(DEPS_STAMP)

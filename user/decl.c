@@ -103,6 +103,12 @@ void pw_decls_free(struct pw_decls *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* How much of [s, e) to quote in a message: the text is not NUL-ended. */
+static int quote_len(const char *s, const char *e)
+{
+	return e - s > 40 ? 40 : (int)(e - s);
+}
+
 /* [s, e) without the blanks around it */
 static void trim(const char **s, const char **e)
 {
@@ -125,14 +131,14 @@ static int parse_port(const char *s, const char *e, uint16_t *port,
 		if (!isdigit((unsigned char)*p))
 			return decl_error(err, errlen, where,
 					  "'%.*s' is not a port number",
-					  (int)(e - s > 40 ? 40 : e - s), s);
+					  quote_len(s, e), s);
 		if (v <= 65535)
 			v = v * 10 + (unsigned long)(*p - '0');
 	}
 	if (v == 0 || v > 65535)
 		return decl_error(err, errlen, where,
 				  "port %.*s is out of range (1-65535)",
-				  (int)(e - s > 40 ? 40 : e - s), s);
+				  quote_len(s, e), s);
 	*port = (uint16_t)v;
 	return 0;
 }
@@ -151,7 +157,7 @@ static int parse_ports(const char *s, const char *e, uint16_t *first,
 		if (sep)
 			return decl_error(err, errlen, where,
 					  "'%.*s' is not a port or a range",
-					  (int)(e - s > 40 ? 40 : e - s), s);
+					  quote_len(s, e), s);
 		sep = p;
 	}
 	if (!sep) {
@@ -321,8 +327,8 @@ int pw_decls_add_ufw_text(struct pw_decls *d, const char *text, size_t len,
 				return r;
 			if (e[-1] != ']' || e - s < 2)
 				return decl_error(err, errlen, where,
-						  "a section header is [NAME], got '%.40s'",
-						  s);
+						  "a section header is [NAME], got '%.*s'",
+						  quote_len(s, e), s);
 			s++;
 			e--;
 			trim(&s, &e);
@@ -353,12 +359,12 @@ int pw_decls_add_ufw_text(struct pw_decls *d, const char *text, size_t len,
 				sep = p;
 		if (!sep || sep == s)
 			return decl_error(err, errlen, where,
-					  "expected KEY=VALUE or [SECTION], got '%.40s'",
-					  s);
+					  "expected KEY=VALUE or [SECTION], got '%.*s'",
+					  quote_len(s, e), s);
 		if (!sec.name[0])
 			return decl_error(err, errlen, where,
-					  "'%.40s' is outside any section: a ufw profile starts with [NAME]",
-					  s);
+					  "'%.*s' is outside any section: a ufw profile starts with [NAME]",
+					  quote_len(s, e), s);
 		p = sep;
 		while (p > s && isspace((unsigned char)p[-1]))
 			p--;
@@ -428,6 +434,7 @@ int pw_decls_add_ufw_file(struct pw_decls *d, const char *path, char *err,
 			break;
 		len += (size_t)n;
 	}
+	buf[len < PW_PROFILE_FILE_MAX ? len : PW_PROFILE_FILE_MAX] = '\0';
 	if (len > PW_PROFILE_FILE_MAX) {
 		r = decl_error(err, errlen, where,
 			       "larger than %u KiB: not a ufw profile",

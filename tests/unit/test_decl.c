@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 #include "decl.h"
 
@@ -243,6 +244,36 @@ static void test_nul_byte_is_refused(void **state)
 	pw_decls_free(&d);
 }
 
+/* A file's text has no NUL at its end: a message quoting its last line
+ * must not read past it. The text ends where a PROT_NONE page begins. */
+static void test_quoting_a_bad_last_line_stays_inside_the_text(void **state)
+{
+	static const char *const texts[] = {
+		"[a]\nports=1/tcp\ngarbage-at-the-end",
+		"ports=80/tcp",
+		"[a]\nports=1/tcp\n[unclosed",
+	};
+	long page = sysconf(_SC_PAGESIZE);
+	char *mem = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct pw_decls d = {};
+	char err[PW_ERR_MAX];
+	size_t i, len;
+
+	(void)state;
+	assert_true(mem != MAP_FAILED);
+	assert_int_equal(mprotect(mem + page, (size_t)page, PROT_NONE), 0);
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		len = strlen(texts[i]);
+		memcpy(mem + page - len, texts[i], len);
+		assert_int_equal(pw_decls_add_ufw_text(&d, mem + page - len, len,
+						       "prof", err, sizeof(err)),
+				 -EINVAL);
+		pw_decls_free(&d);
+	}
+	munmap(mem, (size_t)page * 2);
+}
+
 static void test_files_unreadable_directory_oversized(void **state)
 {
 	char path[] = "/tmp/pw-test-XXXXXX", err[PW_ERR_MAX];
@@ -332,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_a_repeat_within_a_service_folds_and_stays_required),
 		cmocka_unit_test(test_every_bad_profile_names_file_line_and_fault),
 		cmocka_unit_test(test_nul_byte_is_refused),
+		cmocka_unit_test(test_quoting_a_bad_last_line_stays_inside_the_text),
 		cmocka_unit_test(test_files_unreadable_directory_oversized),
 		cmocka_unit_test(test_inline_ports),
 		cmocka_unit_test(test_range_math),
