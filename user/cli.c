@@ -16,7 +16,7 @@ static void on_stop(int sig)
 	pw_stop_requested = 1;
 }
 
-void pw_catch_stop_signals(void)
+void pw_catch_stop_signals(bool hangup_stops)
 {
 	struct sigaction sa;
 
@@ -25,6 +25,11 @@ void pw_catch_stop_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* Whatever ends us must not leave programs attached: a closed
+	 * terminal stops a verify; a watch is meant to outlive it. */
+	if (!hangup_stops)
+		sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 unsigned long long pw_now_ns(void)

@@ -32,8 +32,9 @@ enum {
 	{ "ports", required_argument, NULL, PW_OPT_PORTS }
 
 extern volatile sig_atomic_t pw_stop_requested;
-/* SIGINT and SIGTERM set pw_stop_requested; sleeps are cut short. */
-void pw_catch_stop_signals(void);
+/* SIGINT and SIGTERM (and SIGHUP if hangup_stops, else it is ignored)
+ * set pw_stop_requested; sleeps are cut short. */
+void pw_catch_stop_signals(bool hangup_stops);
 /* Sleeps until the deadline (CLOCK_MONOTONIC ns) or a stop signal;
  * returns the monotonic time it woke. */
 unsigned long long pw_sleep_until(unsigned long long deadline_ns);

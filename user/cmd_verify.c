@@ -145,7 +145,7 @@ int cmd_verify(int argc, char **argv)
 		goto out;
 	}
 	/* Signals first: a Ctrl-C during attach must still detach. */
-	pw_catch_stop_signals();
+	pw_catch_stop_signals(true);
 	err = open_counters(&s, c.mode, &reused);
 	if (err) {
 		rc = pw_cli_runtime(err);

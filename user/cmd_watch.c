@@ -82,7 +82,7 @@ int cmd_watch(int argc, char **argv)
 	rc = pw_cli_session(&c, &s);
 	if (rc)
 		goto out_decls;
-	pw_catch_stop_signals();
+	pw_catch_stop_signals(false);
 	err = pw_bpffs_ensure();
 	if (err < 0) {
 		rc = pw_cli_runtime(err);

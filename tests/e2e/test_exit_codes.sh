@@ -64,6 +64,18 @@ in_server setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 expect $? 3 "exit code without privilege"
 grep -q "needs root" "$TMP/err" || fail "no-privilege message: $(cat "$TMP/err")"
 
+# A closed terminal (SIGHUP) ends a verify early, reported and detached.
+bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'a=5000/udp' -d 60 --json > "$TMP/hup.json"
+vpid=$BG
+wait_attached
+in_client "$SEND" udp $S4 5000 5000 1 > /dev/null
+kill -HUP $vpid
+timeout 5 tail --pid=$vpid -f /dev/null || fail "verify still runs 5 s after SIGHUP"
+wait $vpid
+expect $? 0 "exit code of a verify ended by SIGHUP"
+expect "$(jqf '.ranges[0].packets' "$TMP/hup.json")" 1 "packets before SIGHUP"
+expect "$(pw_filters ingress)" 0 "filters after SIGHUP"
+
 # 0 for help and version, the command found by a prefix
 pw --version | grep -q '^portwitness [0-9]' || fail "--version"
 pw verify --help | grep -q 'EXIT:' || fail "verify --help"

@@ -40,6 +40,11 @@ watch=$BG
 wait_attached
 in_client "$SEND" udp $S4 5000 5000 3 > /dev/null
 expect "$(packets_5000)" 8 "packets after a restart"
+# A closed terminal does not stop a watch.
+kill -HUP $watch
+sleep 0.3
+kill -0 $watch 2>/dev/null || fail "watch ended on SIGHUP"
+expect "$(pw_filters ingress)" 1 "filters after SIGHUP to the watch"
 
 # verify reads the running watch: deltas, no second attach.
 bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'x=5000/udp' -d 2 --json > "$TMP/verify.json"
