@@ -14,9 +14,11 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: portwitness detach -i IFACE\n"
 "\n"
-"Removes portwitness's programs from IFACE (only its own) and the counters\n"
-"pinned under /sys/fs/bpf/portwitness/IFACE/. The counters start again\n"
-"from zero at the next watch. A running watch should be stopped instead.\n"
+"Removes portwitness's programs from IFACE (only its own, also those of a\n"
+"verify killed with SIGKILL, and of a verify still running) and the\n"
+"counters pinned under /sys/fs/bpf/portwitness/IFACE/. The counters start\n"
+"again from zero at the next watch. A running watch should be stopped\n"
+"instead.\n"
 "\n"
 "  -i, --interface IFACE\n"
 "  -h, --help\n");
@@ -34,7 +36,7 @@ int cmd_detach(int argc, char **argv)
 	struct pw_session s;
 	struct pw_iface iface;
 	bool had_pins;
-	int rc, err;
+	int rc, err, strays;
 
 	rc = pw_cli_parse(&c, argc, argv, "i:vh", opts, NULL, NULL);
 	if (rc >= 0)
@@ -65,7 +67,14 @@ int cmd_detach(int argc, char **argv)
 		pw_session_close(&s);
 		return pw_cli_runtime(err);
 	}
+	/* Ours that no record names: a verify killed with SIGKILL. */
+	strays = iface.ifindex ? pw_session_remove_strays(&s) : 0;
 	pw_session_close(&s);
+	if (strays < 0) {
+		pw_err("cannot list the filters of %s: %s\n", iface.name,
+		       strerror(-strays));
+		return pw_cli_runtime(strays);
+	}
 	if (had_pins) {
 		err = pw_session_unpin(&s);
 		if (err) {
@@ -73,8 +82,11 @@ int cmd_detach(int argc, char **argv)
 			return pw_cli_runtime(err);
 		}
 		pw_info("detached from %s; counters removed\n", iface.name);
-	} else {
-		pw_info("nothing of portwitness is pinned for %s\n", iface.name);
 	}
+	if (strays)
+		pw_info("removed %d portwitness program%s from %s that nothing recorded (a verify killed with SIGKILL?)\n",
+			strays, strays == 1 ? "" : "s", iface.name);
+	if (!had_pins && !strays)
+		pw_info("nothing of portwitness on %s\n", iface.name);
 	return PW_EXIT_OK;
 }

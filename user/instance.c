@@ -21,6 +21,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "instance.h"
+#include "tc_filters.h"
 #include "log.h"
 #include "pw_flows.h"
 #include "pw_stats.h"
@@ -50,6 +51,13 @@ static const struct bpf_map_info map_shapes[PW_MAP_COUNT] = {
 	[PW_MAP_INSTANCE] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
 			      .value_size = sizeof(struct pw_instance),
 			      .max_entries = 1 },
+};
+
+/* Every name a portwitness program attaches under: what detach looks for
+ * when nothing recorded an attachment (a verify killed with SIGKILL). */
+static const char *const our_names[] = {
+	"pw_tc_ingress", "pw_tc_ingr_ct", "pw_tc_egress", "pw_tc_egr_ct",
+	"pw_xdp_ingress", "pw_xdp_ingr_ct",
 };
 
 /* The programs by role; each comes plain and asking conntrack. */
@@ -346,11 +354,12 @@ static __u32 prog_id_of(int prog_fd)
 }
 
 /* Is the program with this id one of ours (by name)? */
-static bool prog_is(__u32 id, const char *name)
+static bool prog_is_ours(__u32 id)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	bool same = false;
+	bool ours = false;
+	size_t i;
 	int fd;
 
 	if (!id)
@@ -359,9 +368,10 @@ static bool prog_is(__u32 id, const char *name)
 	if (fd < 0)
 		return false;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		same = !strcmp(info.name, name);
+		for (i = 0; i < sizeof(our_names) / sizeof(our_names[0]); i++)
+			ours |= !strcmp(info.name, our_names[i]);
 	close(fd);
-	return same;
+	return ours;
 }
 
 static __u32 tc_query(int ifindex, enum bpf_tc_attach_point point,
@@ -456,8 +466,7 @@ static int xdp_attach(struct pw_session *s, int prog_fd, __u32 ours)
 	} else if (cur) {
 		pw_err("%s already has an XDP program (id %u%s); portwitness never replaces it. --mode tc (the default) counts beside it\n",
 		       s->iface.name, cur,
-		       prog_is(cur, bpf_program__name(prog_of(s->skel, ROLE_XDP_INGRESS, false))) ||
-		       prog_is(cur, bpf_program__name(prog_of(s->skel, ROLE_XDP_INGRESS, true))) ?
+		       prog_is_ours(cur) ?
 		       ", another portwitness: 'portwitness detach' removes it" : "");
 		return -EEXIST;
 	}
@@ -604,6 +613,30 @@ int pw_session_detach(struct pw_session *s)
 	in->flags = 0;
 	s->attached = false;
 	return pw_instance_write(s);
+}
+
+int pw_session_remove_strays(struct pw_session *s)
+{
+	static const enum bpf_tc_attach_point points[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
+	struct pw_tc_filter f[64];
+	int removed = 0, err;
+	size_t n, i, k;
+	__u32 id;
+
+	for (k = 0; k < 2; k++) {
+		err = pw_tc_filters(s->iface.ifindex, points[k], f, 64, &n);
+		if (err)
+			return err;
+		for (i = 0; i < n; i++)
+			if (prog_is_ours(f[i].prog_id) &&
+			    !tc_detach(s->iface.ifindex, points[k], f[i].handle,
+				       f[i].prio, f[i].prog_id))
+				removed++;
+	}
+	id = xdp_query(s->iface.ifindex);
+	if (prog_is_ours(id) && !xdp_detach(s->iface.ifindex, id))
+		removed++;
+	return removed;
 }
 
 int pw_session_unpin(struct pw_session *s)

@@ -50,6 +50,10 @@ int pw_session_attach(struct pw_session *s, enum pw_mode mode);
 int pw_session_detach(struct pw_session *s);
 /* The record says programs are attached and they are still there. */
 bool pw_session_running(struct pw_session *s);
+/* Takes off every portwitness program on the interface that no record
+ * names (left by a verify killed with SIGKILL, or pins lost with a private
+ * bpffs); also a verify that is running. Returns how many, or -errno. */
+int pw_session_remove_strays(struct pw_session *s);
 int pw_session_unpin(struct pw_session *s);
 void pw_session_close(struct pw_session *s);
 

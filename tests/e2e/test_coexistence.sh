@@ -42,4 +42,31 @@ seen=$(( $(other_seen) - seen_before ))
 ip netns exec "$NS_S" tc filter show dev "$DEV_S" ingress | grep -q 'other_count' ||
 	fail "the other filter is gone after portwitness detached"
 expect "$(pw_filters ingress)" 0 "portwitness filters left"
+
+# A verify killed with SIGKILL leaves its filters, which nothing records:
+# detach finds them by name and removes only those.
+bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'x=5000/udp' -d 60
+wait_attached
+kill -KILL $BG
+wait $BG 2>/dev/null
+expect "$(pw_filters ingress)" 1 "filters a killed verify left"
+pw detach -i "$DEV_S" 2> "$TMP/err"
+expect $? 0 "detach of a killed verify's filters"
+grep -q "removed 2 portwitness programs" "$TMP/err" || fail "detach message: $(cat "$TMP/err")"
+expect "$(pw_filters ingress)" 0 "ingress filters after detach"
+expect "$(pw_filters egress)" 0 "egress filters after detach"
+ip netns exec "$NS_S" tc filter show dev "$DEV_S" ingress | grep -q 'other_count' ||
+	fail "detach took the other filter too"
+
+# The same in xdp mode, once the other XDP program is gone.
+ip -n "$NS_S" link set dev "$DEV_S" xdpdrv off
+bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'x=5000/udp' -d 60 --mode xdp
+wait_attached
+kill -KILL $BG
+wait $BG 2>/dev/null
+pw detach -i "$DEV_S" 2> "$TMP/err"
+grep -q "removed 2 portwitness programs" "$TMP/err" || fail "detach message (xdp): $(cat "$TMP/err")"
+ip -n "$NS_S" link show dev "$DEV_S" | grep -q 'prog/xdp' && fail "the killed verify's XDP program is still attached"
+pw detach -i "$DEV_S" 2> "$TMP/err"
+grep -q "nothing of portwitness on $DEV_S" "$TMP/err" || fail "detach with nothing left: $(cat "$TMP/err")"
 echo "PASS $(basename "$0")"
