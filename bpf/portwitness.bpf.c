@@ -217,13 +217,13 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 
 /* Each program comes twice: plain, and asking conntrack (the loader picks
  * the _ct ones where the kernel has its kfuncs). Names fit in 15 bytes. */
-SEC("xdp")
+SEC("xdp.frags")
 int pw_xdp_ingress(struct xdp_md *ctx)
 {
 	return pw_xdp(ctx, false);
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int pw_xdp_ingr_ct(struct xdp_md *ctx)
 {
 	return pw_xdp(ctx, true);

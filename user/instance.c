@@ -473,8 +473,8 @@ static int xdp_attach(struct pw_session *s, int prog_fd, __u32 ours)
 	err = bpf_xdp_attach(s->iface.ifindex, prog_fd, flags, &opts);
 	if (old_fd >= 0)
 		close(old_fd);
-	if (err == -EOPNOTSUPP || err == -EINVAL)
-		pw_err("%s has no native XDP support (%s); use --mode tc\n",
+	if (err == -EOPNOTSUPP || err == -EINVAL || err == -ERANGE)
+		pw_err("the driver of %s refused native XDP (%s: no native XDP, or a setting such as the MTU it cannot do XDP with); use --mode tc\n",
 		       s->iface.name, strerror(-err));
 	else if (err == -EBUSY || err == -EEXIST)
 		pw_err("%s got an XDP program while portwitness was attaching; nothing was replaced\n",

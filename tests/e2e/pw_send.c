@@ -2,7 +2,8 @@
 /* Bounded traffic for the namespace tests. Every mode sends a fixed number
  * of packets and the process ends itself after 60 s whatever happens.
  *
- *   pw_send udp ADDR FIRST LAST COUNT [SPORT]   COUNT datagrams per port
+ *   pw_send udp ADDR FIRST LAST COUNT [SPORT [SIZE]]  COUNT datagrams per
+ *       port, of SIZE bytes (default 16)
  *   pw_send udp-echo ADDR PORT COUNT [SPORT]    wait for each echo (1 s)
  *   pw_send tcp ADDR PORT [SPORT]               one connect: 0 ok, 1 refused, 2 timeout
  *   pw_send tcp-echo ADDR PORT COUNT MS         COUNT round trips, MS apart
@@ -104,7 +105,8 @@ static int udp(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	unsigned first, last, count, port, i, sent = 0;
+	unsigned first, last, count, port, i, sent = 0, size;
+	static char payload[65000];
 	int family, fd;
 
 	if (argc < 6)
@@ -118,11 +120,13 @@ static int udp(int argc, char **argv)
 	}
 	family = resolve(argv[2], first, &ss, &len);
 	fd = open_socket(family, SOCK_DGRAM, argc > 6 ? num(argv[6], 65535) : 0);
+	size = argc > 7 ? num(argv[7], sizeof(payload)) : 16;
+	memset(payload, 'p', sizeof(payload));
 	for (port = first; port <= last; port++) {
 		set_port(&ss, port);
 		for (i = 0; i < count; i++)
-			if (sendto(fd, "portwitness-test", 16, 0,
-				   (struct sockaddr *)&ss, len) == 16)
+			if (sendto(fd, payload, size, 0, (struct sockaddr *)&ss,
+				   len) == (ssize_t)size)
 				sent++;
 	}
 	printf("sent %u\n", sent);

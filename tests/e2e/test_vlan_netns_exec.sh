@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tagged frames on the wire (802.1Q, and 802.1ad outside 802.1Q): both
 # modes count them on the right port with the IP length as bytes, the
-# same as untagged ones. Run under 'ip netns exec', which remounts /sys:
-# portwitness mounts bpffs itself.
+# same as untagged ones; jumbo frames too (XDP needs a frags-aware program
+# there). Run under 'ip netns exec', which remounts /sys: portwitness
+# mounts bpffs itself.
 . "$(dirname "$0")/lib.sh"
 setup_pair
 
@@ -27,6 +28,21 @@ for mode in tc xdp; do
 		expect "$(jqf ".ranges[] | select(.first==$port) | .bytes" "$TMP/$mode.json")" $((n * 44)) "$mode: bytes to $port"
 	done
 	expect "$(jqf '.malformed' "$TMP/$mode.json")" 0 "$mode: malformed"
+done
+# Jumbo frames: an MTU of 9000 and an 8,000-byte datagram.
+ip -n "$NS_S" link set dev "$DEV_S" mtu 9000
+ip -n "$NS_C" link set dev "$DEV_C" mtu 9000
+for mode in tc xdp; do
+	ip netns exec "$NS_S" "$PW" verify -i "$DEV_S" --ports 'j=7300/udp' -d 2 \
+		--mode $mode --json > "$TMP/jumbo-$mode.json" 2> "$TMP/jumbo-$mode.err" &
+	vpid=$!
+	PIDS+=($vpid)
+	wait_attached
+	in_client "$SEND" udp $S4 7300 7300 2 40000 8000 > /dev/null || fail "jumbo send"
+	wait $vpid
+	expect $? 0 "$mode: verify with jumbo frames ($(cat "$TMP/jumbo-$mode.err"))"
+	expect "$(jqf '.ranges[0].packets' "$TMP/jumbo-$mode.json")" 2 "$mode: jumbo packets"
+	expect "$(jqf '.ranges[0].bytes' "$TMP/jumbo-$mode.json")" $((2 * 8028)) "$mode: jumbo bytes"
 done
 expect "$(pw_filters ingress)" 0 "filters left"
 echo "PASS $(basename "$0")"
