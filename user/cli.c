@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,9 @@
 #include "log.h"
 
 volatile sig_atomic_t pw_stop_requested;
+/* The signal mask to wait with: the stop signals are blocked everywhere
+ * else, so none can land between checking the flag and going to sleep. */
+static sigset_t wait_mask;
 
 static void on_stop(int sig)
 {
@@ -19,6 +23,7 @@ static void on_stop(int sig)
 void pw_catch_stop_signals(bool hangup_stops)
 {
 	struct sigaction sa;
+	sigset_t stops;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
@@ -30,6 +35,15 @@ void pw_catch_stop_signals(bool hangup_stops)
 	if (!hangup_stops)
 		sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);
+
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stops, &wait_mask);
+	sigdelset(&wait_mask, SIGINT);
+	sigdelset(&wait_mask, SIGTERM);
+	sigdelset(&wait_mask, SIGHUP);
 }
 
 unsigned long long pw_now_ns(void)
@@ -43,18 +57,15 @@ unsigned long long pw_now_ns(void)
 
 unsigned long long pw_sleep_until(unsigned long long deadline_ns)
 {
-	unsigned long long now = pw_now_ns(), step;
+	unsigned long long now = pw_now_ns(), left;
 	struct timespec ts;
 
 	while (!pw_stop_requested && now < deadline_ns) {
-		/* Short steps: a signal that lands between the check and the
-		 * sleep still ends the wait within 200 ms. */
-		step = deadline_ns - now;
-		if (step > 200000000ull)
-			step = 200000000ull;
-		ts.tv_sec = (time_t)(step / 1000000000ull);
-		ts.tv_nsec = (long)(step % 1000000000ull);
-		nanosleep(&ts, NULL);
+		left = deadline_ns - now;
+		ts.tv_sec = (time_t)(left / 1000000000ull);
+		ts.tv_nsec = (long)(left % 1000000000ull);
+		/* Stop signals are let in only while waiting here. */
+		ppoll(NULL, 0, &ts, &wait_mask);
 		now = pw_now_ns();
 	}
 	return now;
