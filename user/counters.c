@@ -67,14 +67,11 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 	uint32_t base = r->proto == PW_PROTO_UDP ? PW_PORTS_PER_PROTO : 0;
 	uint64_t newest = 0, unsolicited;
 	const struct pw_port_slot *a, *b;
-	uint32_t port;
+	uint32_t port, hit = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->range = *r;
 	res->ports_declared = pw_range_size(r);
-	res->hit_ports = malloc(res->ports_declared * sizeof(*res->hit_ports));
-	if (!res->hit_ports)
-		return -ENOMEM;
 	for (port = r->first; port <= r->last; port++) {
 		b = &after->slots[base + port];
 		a = before ? &before->slots[base + port] : NULL;
@@ -84,9 +81,20 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 		res->bytes += delta(a ? a->bytes : 0, b->bytes);
 		if (!unsolicited)
 			continue;
-		res->hit_ports[res->ports_hit++] = (uint16_t)port;
+		res->ports_hit++;
 		if (b->last_unsolicited_ns > newest)
 			newest = b->last_unsolicited_ns;
+	}
+	/* The list of hit ports, sized by the hits, not the range. */
+	res->hit_ports = malloc((res->ports_hit ? res->ports_hit : 1) *
+				sizeof(*res->hit_ports));
+	if (!res->hit_ports)
+		return -ENOMEM;
+	for (port = r->first; port <= r->last && hit < res->ports_hit; port++) {
+		b = &after->slots[base + port];
+		a = before ? &before->slots[base + port] : NULL;
+		if (delta(a ? a->unsolicited : 0, b->unsolicited))
+			res->hit_ports[hit++] = (uint16_t)port;
 	}
 	/* The kernel's coarse monotonic clock, moved onto the wall clock. */
 	if (newest)

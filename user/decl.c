@@ -78,6 +78,8 @@ int pw_decls_add(struct pw_decls *d, const char *service, enum pw_proto proto,
 			return 0;
 		}
 	}
+	if (d->n >= PW_RANGES_MAX)
+		return -E2BIG;
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
 
@@ -219,6 +221,10 @@ static int add_entry(struct pw_decls *d, const char *service, const char *s,
 					 required);
 		if (r == -ENOMEM)
 			return decl_error(err, errlen, where, "out of memory");
+		if (r == -E2BIG)
+			return decl_error(err, errlen, where,
+					  "more than %d ranges declared: write a long run of ports as one range (a:b)",
+					  PW_RANGES_MAX);
 		if (r)
 			return r;
 		if (q == list_end)

@@ -12,6 +12,7 @@
 #define PW_SERVICE_MAX 64	/* bytes of a service name, with the NUL */
 #define PW_ERR_MAX 512		/* bytes of a "FILE:LINE: what" message */
 #define PW_PROFILE_FILE_MAX (1u << 20)	/* larger is no ufw profile */
+#define PW_RANGES_MAX 4096		/* declared ranges, all sources together */
 
 struct pw_range {
 	char service[PW_SERVICE_MAX];
@@ -31,7 +32,7 @@ struct pw_decls {
  * "FILE:LINE: what is wrong" in err. */
 
 /* One range; an exact repeat within a service is folded into the first
- * (required if either is). */
+ * (required if either is). -E2BIG past PW_RANGES_MAX ranges. */
 int pw_decls_add(struct pw_decls *d, const char *service, enum pw_proto proto,
 		 uint16_t first, uint16_t last, bool required);
 /* A ufw ports= value: "80/tcp|443|6000:6200/udp|80,443/tcp". where says

@@ -333,6 +333,24 @@ static void test_inline_ports(void **state)
 	pw_decls_free(&d);
 }
 
+static void test_a_list_of_every_port_is_refused_quickly(void **state)
+{
+	struct pw_decls d = {};
+	char err[PW_ERR_MAX];
+	size_t cap = 7 * 65536 + 16, len;
+	char *text = malloc(cap);
+	unsigned p;
+
+	(void)state;
+	len = (size_t)snprintf(text, cap, "[all]\nports=");
+	for (p = 1; p <= 65535; p++)
+		len += (size_t)snprintf(text + len, cap - len, "%u%s", p, p < 65535 ? "," : "\n");
+	assert_int_equal(pw_decls_add_ufw_text(&d, text, len, "prof", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "prof:2: more than 4096 ranges declared"));
+	pw_decls_free(&d);
+	free(text);
+}
+
 static void test_range_math(void **state)
 {
 	struct pw_range r = { .first = 49152, .last = 65535 };
@@ -366,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_quoting_a_bad_last_line_stays_inside_the_text),
 		cmocka_unit_test(test_files_unreadable_directory_oversized),
 		cmocka_unit_test(test_inline_ports),
+		cmocka_unit_test(test_a_list_of_every_port_is_refused_quickly),
 		cmocka_unit_test(test_range_math),
 	};
 
