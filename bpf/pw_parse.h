@@ -114,9 +114,11 @@ static __always_inline int pw_parse_ipv6(struct pw_cursor *c, __u32 l3_len,
 	if (ip6->version != 6)
 		return PW_PARSE_MALFORMED;
 	plen = bpf_ntohs(ip6->payload_len);
+	/* 0: a jumbogram or BIG TCP aggregate when the packet is that long;
+	 * else an empty payload, and any L4 header after it is malformed. */
 	if (plen == 0 && l3_len > 0xffff + sizeof(*ip6))
-		plen = l3_len - sizeof(*ip6);	/* jumbogram, BIG TCP */
-	else if (plen == 0 || plen + sizeof(*ip6) > l3_len)
+		plen = l3_len - sizeof(*ip6);
+	else if (plen + sizeof(*ip6) > l3_len)
 		return PW_PARSE_MALFORMED;
 	p->ip_len = plen + sizeof(*ip6);
 	__builtin_memcpy(p->remote_addr,
@@ -167,6 +169,8 @@ done:
 	return PW_PARSE_L4;
 }
 
+/* The L4 header must lie within the IP length too: the IP layer trims a
+ * packet to it, so a header beyond never reaches a socket. */
 static __always_inline int pw_parse_l4(struct pw_cursor *c, bool ingress,
 				       struct pw_pkt *p)
 {
@@ -183,9 +187,7 @@ static __always_inline int pw_parse_l4(struct pw_cursor *c, bool ingress,
 		p->remote_port = ingress ? th->source : th->dest;
 		p->tcp_flags = ((__u8 *)th)[13];
 		p->hdr_len += th->doff * 4;
-		return PW_PARSE_L4;
-	}
-	if (p->l4proto == IPPROTO_UDP) {
+	} else if (p->l4proto == IPPROTO_UDP) {
 		uh = c->pos;
 		if ((void *)(uh + 1) > c->end)
 			return PW_PARSE_SHORT;
@@ -193,9 +195,10 @@ static __always_inline int pw_parse_l4(struct pw_cursor *c, bool ingress,
 		p->remote_port = ingress ? uh->source : uh->dest;
 		p->tcp_flags = 0;
 		p->hdr_len += sizeof(*uh);
-		return PW_PARSE_L4;
+	} else {
+		return PW_PARSE_OTHER_L4;
 	}
-	return PW_PARSE_OTHER_L4;
+	return p->hdr_len > p->ip_len ? PW_PARSE_MALFORMED : PW_PARSE_L4;
 }
 
 /* data/end: the directly readable bytes; pkt_len: the whole frame.

@@ -207,6 +207,7 @@ static const struct fixture classes[] = {
 	{ "ipv4 later fragment", { V4, .frag = LATER_FRAG, UDP_TO(50005) }, PW_STAT_FRAGMENTS },
 	{ "icmp/ipv4", { V4, .l4 = IPPROTO_ICMP }, PW_STAT_OTHER_L4 },
 	{ "icmpv6", { V6, .l4 = IPPROTO_ICMPV6 }, PW_STAT_OTHER_L4 },
+	{ "ipv6 no next header, empty", { V6, .l4 = 59, .empty = true }, PW_STAT_OTHER_L4 },
 	{ "arp", { .family = 0 }, PW_STAT_NOT_IP },
 	{ "vlan-tagged arp", { .family = 0, .vlans = 1 }, PW_STAT_NOT_IP },
 };
@@ -350,7 +351,9 @@ static void test_malformed_headers_are_counted_apart(void **state)
 	corrupt_and_expect_malformed((size_t)-1, 2, 0xff, &udp4, "total length beyond the frame");
 	corrupt_and_expect_malformed((size_t)-1, 3, 0x10, &udp4, "total length below the header");
 	corrupt_and_expect_malformed((size_t)-1, 3, 0x00, &udp4, "total length 0 on a small packet");
-	corrupt_and_expect_malformed((size_t)-1, 5, 0x00, &udp6, "ipv6 payload length 0 on a small packet");
+	corrupt_and_expect_malformed((size_t)-1, 5, 0x00, &udp6, "ipv6 payload length 0 before a udp header");
+	corrupt_and_expect_malformed((size_t)-1, 3, 20 + 4, &udp4, "udp header beyond the ipv4 total length");
+	corrupt_and_expect_malformed(12, 0, 0xf0, &tcp4, "tcp data offset beyond the ip length");
 	corrupt_and_expect_malformed(12, 0, 0x40, &tcp4, "tcp data offset 4");
 	corrupt_and_expect_malformed((size_t)-1, 0, 0x40, &udp6, "version 4 in an ipv6 frame");
 	corrupt_and_expect_malformed((size_t)-1, 4, 0x7f, &udp6, "ipv6 payload beyond the frame");

@@ -27,6 +27,7 @@ struct frame_spec {
 	uint16_t sport, dport;	/* host order */
 	const char *src, *dst;	/* addresses, in the family's notation */
 	int payload;		/* bytes after the L4 header */
+	bool empty;		/* no L4 header at all (IPv6 next header 59) */
 };
 
 #define TH_SYN 0x02
@@ -61,7 +62,7 @@ static inline size_t build_frame(const struct frame_spec *f, uint8_t *buf,
 	}
 	ip = p;
 	*ip_off = (size_t)(ip - buf);
-	l4len = f->l4 == IPPROTO_TCP ? 20 : 8;
+	l4len = f->empty ? 0 : f->l4 == IPPROTO_TCP ? 20 : 8;
 	if (f->family == 0) {		/* an ARP request */
 		memset(p, 0xaa, 28);
 		*l4_off = *ip_off;
@@ -122,7 +123,7 @@ static inline size_t build_frame(const struct frame_spec *f, uint8_t *buf,
 		put16(p, f->sport);
 		put16(p + 2, f->dport);
 		put16(p + 4, (uint16_t)(8 + f->payload));
-	} else {
+	} else if (!f->empty) {
 		p[0] = 8;	/* ICMP echo request, or whatever it is */
 	}
 	p += l4len + f->payload;
