@@ -10,8 +10,11 @@
  *   pw_send udp-serve PORT SECONDS [DELAY_MS]   echo every datagram (IPv4
  *       and IPv6), DELAY_MS late, until SECONDS have passed
  *   pw_send raw-udp IFACE DSTMAC SRC4 DST4 PORT COUNT [TPID:VID ...]
+ *           [size=BYTES] [nonlinear]
  *       hand-built Ethernet frames with the given VLAN tags, outer first,
- *       each an IPv4/UDP datagram of 16 bytes (IP length 44)
+ *       each an IPv4/UDP datagram of BYTES (default 16; IP length +28);
+ *       nonlinear: a frame over a page holds only its Ethernet header in
+ *       the skb's linear part (a virtio-net header with hdr_len 0)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,10 +28,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 
 #define MAX_PACKETS 200000
+#define RAW_PAYLOAD_MAX 8000
 
 static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
 		   socklen_t *len)
@@ -292,20 +297,31 @@ static int raw_udp(int argc, char **argv)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	unsigned mac[6], count, port, i, sent = 0, tpid, vid;
-	uint8_t frame[128], *p = frame, *ip;
-	int fd, t;
+	static uint8_t msg[sizeof(struct virtio_net_hdr) + 64 + RAW_PAYLOAD_MAX];
+	uint8_t *frame = msg + sizeof(struct virtio_net_hdr), *p = frame, *ip;
+	unsigned size = 16, iplen;
+	int fd, t, nonlinear = 0;
+	size_t off;
 
 	if (argc < 8 || sscanf(argv[3], "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1],
 			       &mac[2], &mac[3], &mac[4], &mac[5]) != 6)
 		return 64;
 	port = num(argv[6], 65535);
 	count = num(argv[7], 10000);
-	memset(frame, 0, sizeof(frame));
+	memset(msg, 0, sizeof(msg));
 	for (i = 0; i < 6; i++)
 		*p++ = (uint8_t)mac[i];
 	memcpy(p, "\x02\x00\x00\x00\x00\x02", 6);
 	p += 6;
-	for (t = 8; t < argc && t < 11; t++) {
+	for (t = 8; t < argc && t < 13; t++) {
+		if (!strcmp(argv[t], "nonlinear")) {
+			nonlinear = 1;
+			continue;
+		}
+		if (!strncmp(argv[t], "size=", 5)) {
+			size = num(argv[t] + 5, RAW_PAYLOAD_MAX);
+			continue;
+		}
 		if (sscanf(argv[t], "%x:%u", &tpid, &vid) != 2)
 			return 64;
 		*p++ = (uint8_t)(tpid >> 8);
@@ -316,8 +332,10 @@ static int raw_udp(int argc, char **argv)
 	*p++ = 0x08;
 	*p++ = 0x00;
 	ip = p;
+	iplen = 28 + size;
 	ip[0] = 0x45;
-	ip[3] = 44;
+	ip[2] = (uint8_t)(iplen >> 8);
+	ip[3] = (uint8_t)iplen;
 	ip[8] = 64;
 	ip[9] = IPPROTO_UDP;
 	if (inet_pton(AF_INET, argv[4], ip + 12) != 1 ||
@@ -330,21 +348,34 @@ static int raw_udp(int argc, char **argv)
 	p[1] = 0x40;
 	p[2] = (uint8_t)(port >> 8);
 	p[3] = (uint8_t)port;
-	p[5] = 24;			/* UDP length; checksum 0: none */
-	memcpy(p + 8, "portwitness-test", 16);
-	p += 24;
+	p[4] = (uint8_t)((8 + size) >> 8);	/* UDP length; checksum 0: none */
+	p[5] = (uint8_t)(8 + size);
+	memset(p + 8, 'p', size);
+	p += 8 + size;
 
 	fd = socket(AF_PACKET, SOCK_RAW, 0);
 	if (fd < 0) {
 		perror("pw_send: packet socket");
 		return 70;
 	}
+	/* With a virtio-net header (all zero: no offloads, hdr_len 0) the
+	 * kernel puts only the link-layer header in the linear part. */
+	off = sizeof(struct virtio_net_hdr);
+	if (nonlinear) {
+		if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &nonlinear,
+			       sizeof(nonlinear))) {
+			perror("pw_send: PACKET_VNET_HDR");
+			return 70;
+		}
+		off = 0;
+	}
 	sll.sll_ifindex = (int)if_nametoindex(argv[2]);
 	sll.sll_halen = 6;
 	memcpy(sll.sll_addr, frame, 6);
 	for (i = 0; i < count; i++)
-		if (sendto(fd, frame, (size_t)(p - frame), 0,
-			   (struct sockaddr *)&sll, sizeof(sll)) == p - frame)
+		if (sendto(fd, msg + off, (size_t)(p - msg) - off, 0,
+			   (struct sockaddr *)&sll, sizeof(sll)) ==
+		    (ssize_t)((size_t)(p - msg) - off))
 			sent++;
 	printf("sent %u\n", sent);
 	close(fd);

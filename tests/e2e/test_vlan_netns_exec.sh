@@ -2,7 +2,7 @@
 # Tagged frames on the wire (802.1Q, and 802.1ad outside 802.1Q): both
 # modes count them on the right port with the IP length as bytes, the
 # same as untagged ones; jumbo frames too (XDP needs a frags-aware program
-# there). Run under 'ip netns exec', which remounts /sys: portwitness
+# there), also with only the Ethernet header in the skb's linear part. Run under 'ip netns exec', which remounts /sys: portwitness
 # mounts bpffs itself.
 . "$(dirname "$0")/lib.sh"
 setup_pair
@@ -33,16 +33,24 @@ done
 ip -n "$NS_S" link set dev "$DEV_S" mtu 9000
 ip -n "$NS_C" link set dev "$DEV_C" mtu 9000
 for mode in tc xdp; do
-	ip netns exec "$NS_S" "$PW" verify -i "$DEV_S" --ports 'j=7300/udp' -d 2 \
+	ip netns exec "$NS_S" "$PW" verify -i "$DEV_S" --ports 'j=7300/udp|7301/udp|7302/udp' -d 2 \
 		--mode $mode --json > "$TMP/jumbo-$mode.json" 2> "$TMP/jumbo-$mode.err" &
 	vpid=$!
 	PIDS+=($vpid)
 	wait_attached
 	in_client "$SEND" udp $S4 7300 7300 2 40000 8000 > /dev/null || fail "jumbo send"
+	# Frames whose skb carries only the Ethernet header in its linear
+	# part: TC must pull the rest in to find the ports.
+	raw 7301 3 size=5000 nonlinear
+	raw 7302 2 8100:100 size=5000 nonlinear
 	wait $vpid
 	expect $? 0 "$mode: verify with jumbo frames ($(cat "$TMP/jumbo-$mode.err"))"
-	expect "$(jqf '.ranges[0].packets' "$TMP/jumbo-$mode.json")" 2 "$mode: jumbo packets"
-	expect "$(jqf '.ranges[0].bytes' "$TMP/jumbo-$mode.json")" $((2 * 8028)) "$mode: jumbo bytes"
+	for want in 7300:2:8028 7301:3:5028 7302:2:5028; do
+		IFS=: read -r port n len <<< "$want"
+		expect "$(jqf ".ranges[] | select(.first==$port) | .packets" "$TMP/jumbo-$mode.json")" $n "$mode: jumbo packets to $port"
+		expect "$(jqf ".ranges[] | select(.first==$port) | .bytes" "$TMP/jumbo-$mode.json")" $((n * len)) "$mode: jumbo bytes to $port"
+	done
+	expect "$(jqf '.malformed' "$TMP/jumbo-$mode.json")" 0 "$mode: malformed among jumbo frames"
 done
 expect "$(pw_filters ingress)" 0 "filters left"
 echo "PASS $(basename "$0")"
