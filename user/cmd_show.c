@@ -167,8 +167,7 @@ static void print_human(const struct pw_session *s, const struct pw_snapshot *sn
 		printf("\nbusiest ports (unsolicited packets):\n");
 		for (k = 0; k < ntop; k++) {
 			p = &snap->slots[top[k].slot];
-			pw_format_ago(p->last_unsolicited_ns ?
-				      snap->real_ns - snap->mono_ns + p->last_unsolicited_ns : 0,
+			pw_format_ago(pw_snapshot_wall_ns(snap, p->last_unsolicited_ns),
 				      snap->real_ns, ago, sizeof(ago));
 			printf("  %5u/%s  %12llu  last %s\n",
 			       top[k].slot % PW_PORTS_PER_PROTO,

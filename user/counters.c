@@ -55,6 +55,11 @@ int pw_snapshot_take(const struct pw_session *s, struct pw_snapshot *snap)
 	return 0;
 }
 
+uint64_t pw_snapshot_wall_ns(const struct pw_snapshot *snap, uint64_t mono_ns)
+{
+	return mono_ns ? snap->real_ns - snap->mono_ns + mono_ns : 0;
+}
+
 static uint64_t delta(uint64_t before, uint64_t after)
 {
 	return after >= before ? after - before : after;
@@ -96,9 +101,7 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 		if (delta(a ? a->unsolicited : 0, b->unsolicited))
 			res->hit_ports[hit++] = (uint16_t)port;
 	}
-	/* The kernel's coarse monotonic clock, moved onto the wall clock. */
-	if (newest)
-		res->last_seen_real_ns = after->real_ns - after->mono_ns + newest;
+	res->last_seen_real_ns = pw_snapshot_wall_ns(after, newest);
 	res->reached = res->ports_hit > 0;
 	return 0;
 }

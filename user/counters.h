@@ -48,6 +48,9 @@ int pw_snapshot_alloc(struct pw_snapshot *snap);
 /* Copies every slot and sums the per-CPU stats. */
 int pw_snapshot_take(const struct pw_session *s, struct pw_snapshot *snap);
 void pw_snapshot_free(struct pw_snapshot *snap);
+/* A time of the kernel's coarse monotonic clock (a slot's last-seen) on
+ * the wall clock, in ns; 0 stays 0 (never). */
+uint64_t pw_snapshot_wall_ns(const struct pw_snapshot *snap, uint64_t mono_ns);
 
 /* before may be NULL: counts since the maps were made. A counter lower
  * after than before was reset in between; its after value is taken. */
