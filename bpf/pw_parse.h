@@ -60,6 +60,10 @@ static __always_inline int pw_parse_vlans(struct pw_cursor *c, __be16 *proto)
 		*proto = vh->encap_proto;
 		c->pos = vh + 1;
 	}
+	/* A third tag is past what we parse: like an over-long IPv6 chain,
+	 * counted where verify shows it. */
+	if (*proto == bpf_htons(ETH_P_8021Q) || *proto == bpf_htons(ETH_P_8021AD))
+		return PW_PARSE_MALFORMED;
 	return PW_PARSE_L4;
 }
 

@@ -9,7 +9,7 @@
 enum pw_stat {
 	PW_STAT_FRAGMENTS = 0,	/* inbound non-first IP fragments: no port */
 	PW_STAT_MALFORMED,	/* inbound truncated or malformed headers */
-	PW_STAT_NOT_IP,		/* inbound frames that are not IPv4/IPv6 */
+	PW_STAT_NOT_IP,		/* inbound frames that are not IPv4/IPv6 (ARP) */
 	PW_STAT_OTHER_L4,	/* inbound IP that is neither TCP nor UDP */
 	PW_STAT_FLOWS_LOCAL,	/* flows recorded as begun by this host */
 	PW_STAT_FLOWS_REMOTE,	/* flows recorded as begun by the remote */

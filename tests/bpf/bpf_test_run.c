@@ -192,7 +192,7 @@ static const struct fixture classes[] = {
 	{ "802.1Q udp/ipv4", { V4, .vlans = 1, UDP_TO(50001) }, -1 },
 	{ "802.1ad+802.1Q udp/ipv4", { V4, .vlans = 2, .qinq = true, UDP_TO(50002) }, -1 },
 	{ "two 802.1Q tags tcp/ipv6", { V6, .vlans = 2, TCP_SYN_TO(5269) }, -1 },
-	{ "three tags: not parsed", { V4, .vlans = 3, UDP_TO(50003) }, PW_STAT_NOT_IP },
+	{ "three tags: past what is parsed", { V4, .vlans = 3, UDP_TO(50003) }, PW_STAT_MALFORMED },
 	{ "ipv4 with 4 bytes of options", { V4, .ipv4_opt_words = 1, UDP_TO(50004) }, -1 },
 	{ "ipv4 with 40 bytes of options", { V4, .ipv4_opt_words = 10, TCP_SYN_TO(7881) }, -1 },
 	{ "ipv6 hop-by-hop", { V6, .ext = { IPPROTO_HOPOPTS }, .n_ext = 1, UDP_TO(49152) }, -1 },
