@@ -40,20 +40,14 @@ static __always_inline bool pw_tcp_opens(const struct pw_pkt *p)
 	       (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
 }
 
-/* Where the packet lies, for the rare second look conntrack takes. */
-struct pw_frame {
-	void *ctx;
-	void *data;
-	void *end;
-	bool xdp;
-};
-
+/* flags: BPF_NOEXIST keeps what another packet recorded first; BPF_ANY
+ * overwrites (this host's SYN begins a new connection over a stale entry). */
 static __always_inline void pw_flow_record(const struct pw_flow_key *key,
-					   __u32 who)
+					   __u32 who, __u64 flags)
 {
 	struct pw_flow flow = { .initiator = who };
 
-	if (bpf_map_update_elem(&pw_flows, key, &flow, BPF_NOEXIST) == 0)
+	if (bpf_map_update_elem(&pw_flows, key, &flow, flags) == 0)
 		pw_stat_inc(who == PW_FLOW_LOCAL ? PW_STAT_FLOWS_LOCAL :
 						   PW_STAT_FLOWS_REMOTE);
 }
@@ -79,12 +73,12 @@ static __always_inline bool pw_inbound_is_reply(const struct pw_frame *fr,
 	if (f)
 		return f->initiator == PW_FLOW_LOCAL;
 	if (ct)
-		who = pw_ct_initiator(fr->ctx, fr->xdp, fr->data, fr->end, p, true);
+		who = pw_ct_initiator(fr, p, true);
 	else if (p->l4proto != IPPROTO_UDP)
 		return false;
 	if (!who)
 		who = PW_FLOW_REMOTE;
-	pw_flow_record(&key, who);
+	pw_flow_record(&key, who, BPF_NOEXIST);
 	return who == PW_FLOW_LOCAL;
 }
 
@@ -182,10 +176,10 @@ static __always_inline int pw_tc_in(struct __sk_buff *skb, bool ct)
 
 /* Record the flows this host begins: a TCP SYN, or the first UDP datagram
  * of a flow not yet known (unless conntrack knows it began outside, before
- * we attached). A packet of a known flow costs one lookup. */
+ * we attached). Any other TCP packet needs nothing: its SYN said who began
+ * the connection. A UDP packet of a known flow costs one lookup. */
 static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 {
-	struct pw_flow local = { .initiator = PW_FLOW_LOCAL };
 	struct pw_flow_key key;
 	struct pw_frame fr;
 	struct pw_pkt p;
@@ -200,18 +194,19 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 	if (r != PW_PARSE_L4)
 		return TC_ACT_UNSPEC;
 
-	pw_flow_key_of(&p, &key);
 	if (pw_tcp_opens(&p)) {
-		/* A new connection from here, even over a stale entry. */
-		if (bpf_map_update_elem(&pw_flows, &key, &local, BPF_ANY) == 0)
-			pw_stat_inc(PW_STAT_FLOWS_LOCAL);
-	} else if (p.l4proto == IPPROTO_UDP &&
-		   !bpf_map_lookup_elem(&pw_flows, &key)) {
-		if (ct)
-			who = pw_ct_initiator(skb, false, fr.data, fr.end, &p,
-					      false);
-		pw_flow_record(&key, who ? who : PW_FLOW_LOCAL);
+		pw_flow_key_of(&p, &key);
+		pw_flow_record(&key, PW_FLOW_LOCAL, BPF_ANY);
+		return TC_ACT_UNSPEC;
 	}
+	if (p.l4proto != IPPROTO_UDP)
+		return TC_ACT_UNSPEC;
+	pw_flow_key_of(&p, &key);
+	if (bpf_map_lookup_elem(&pw_flows, &key))
+		return TC_ACT_UNSPEC;
+	if (ct)
+		who = pw_ct_initiator(&fr, &p, false);
+	pw_flow_record(&key, who ? who : PW_FLOW_LOCAL, BPF_NOEXIST);
 	return TC_ACT_UNSPEC;
 }
 

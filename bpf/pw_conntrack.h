@@ -38,8 +38,7 @@ extern void bpf_ct_release(struct nf_conn *ct) __ksym __weak;
  * The packet's own tuple matches the original or the reply direction; the
  * original direction's source is whoever sent first (NAT rewrites the
  * other side, never this one). */
-static __always_inline __u32 pw_ct_initiator(void *ctx, bool xdp, void *data,
-					     void *end,
+static __always_inline __u32 pw_ct_initiator(const struct pw_frame *fr,
 					     const struct pw_pkt *p,
 					     bool ingress)
 {
@@ -57,9 +56,9 @@ static __always_inline __u32 pw_ct_initiator(void *ctx, bool xdp, void *data,
 	if (p->l3_off > PW_L3_OFF_MAX)
 		return 0;
 	if (p->family == 4) {
-		struct iphdr *iph = data + p->l3_off;
+		struct iphdr *iph = fr->data + p->l3_off;
 
-		if ((void *)(iph + 1) > end)
+		if ((void *)(iph + 1) > fr->end)
 			return 0;
 		t.ipv4.saddr = iph->saddr;
 		t.ipv4.daddr = iph->daddr;
@@ -67,9 +66,9 @@ static __always_inline __u32 pw_ct_initiator(void *ctx, bool xdp, void *data,
 		t.ipv4.dport = ingress ? p->local_port : p->remote_port;
 		tsz = sizeof(t.ipv4);
 	} else {
-		struct ipv6hdr *ip6 = data + p->l3_off;
+		struct ipv6hdr *ip6 = fr->data + p->l3_off;
 
-		if ((void *)(ip6 + 1) > end)
+		if ((void *)(ip6 + 1) > fr->end)
 			return 0;
 		__builtin_memcpy(t.ipv6.saddr, &ip6->saddr, 16);
 		__builtin_memcpy(t.ipv6.daddr, &ip6->daddr, 16);
@@ -77,10 +76,10 @@ static __always_inline __u32 pw_ct_initiator(void *ctx, bool xdp, void *data,
 		t.ipv6.dport = ingress ? p->local_port : p->remote_port;
 		tsz = sizeof(t.ipv6);
 	}
-	if (xdp)
-		ct = bpf_xdp_ct_lookup(ctx, &t, tsz, &opts, sizeof(opts));
+	if (fr->xdp)
+		ct = bpf_xdp_ct_lookup(fr->ctx, &t, tsz, &opts, sizeof(opts));
 	else
-		ct = bpf_skb_ct_lookup(ctx, &t, tsz, &opts, sizeof(opts));
+		ct = bpf_skb_ct_lookup(fr->ctx, &t, tsz, &opts, sizeof(opts));
 	if (!ct)
 		return 0;
 	orig = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;

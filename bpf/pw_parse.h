@@ -34,6 +34,15 @@ struct pw_pkt {
 	__u8 family;		/* 4 or 6 */
 };
 
+/* Where the packet lies: what the conntrack lookup needs to read its
+ * addresses again, and to name the packet to the kernel. */
+struct pw_frame {
+	void *ctx;
+	void *data;
+	void *end;
+	bool xdp;
+};
+
 struct pw_vlan_hdr {
 	__be16 tci;
 	__be16 encap_proto;
