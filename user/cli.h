@@ -18,14 +18,18 @@ enum pw_exit {
 	PW_EXIT_RUNTIME = 3,	/* not root, no interface, attach refused */
 };
 
-/* Long-option values of the options every declaring command takes. */
+/* Values of the long options that have no short letter. */
 enum {
 	PW_OPT_PORTS = 0x100,
 	PW_OPT_JSON,
-	PW_OPT_MODE,
-	PW_OPT_DURATION,
 };
 
+/* Long options for the option tables: every command's, then those of the
+ * commands that take declarations. */
+#define PW_BASE_OPTIONS \
+	{ "interface", required_argument, NULL, 'i' }, \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "help", no_argument, NULL, 'h' }
 #define PW_DECL_OPTIONS \
 	{ "profile", required_argument, NULL, 'p' }, \
 	{ "config", required_argument, NULL, 'c' }, \

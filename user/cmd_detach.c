@@ -27,9 +27,7 @@ static void usage(FILE *f)
 int cmd_detach(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		PW_BASE_OPTIONS,
 		{ 0 },
 	};
 	struct pw_cli c = { .cmd = "detach", .usage = usage };

@@ -184,11 +184,9 @@ static void print_human(const struct pw_session *s, const struct pw_snapshot *sn
 int cmd_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		PW_BASE_OPTIONS,
 		PW_DECL_OPTIONS,
-		{ "interface", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, PW_OPT_JSON },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct pw_cli c = { .cmd = "show", .usage = usage };

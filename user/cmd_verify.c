@@ -108,13 +108,11 @@ static int open_counters(struct pw_session *s, enum pw_mode mode, bool *reused)
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		PW_BASE_OPTIONS,
 		PW_DECL_OPTIONS,
-		{ "interface", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, PW_OPT_JSON },
 		{ "mode", required_argument, NULL, 'm' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct pw_cli c = { .cmd = "verify", .usage = usage, .mode = PW_MODE_TC };

@@ -62,11 +62,9 @@ static bool watch_alive(__u32 pid)
 int cmd_watch(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		PW_BASE_OPTIONS,
 		PW_DECL_OPTIONS,
-		{ "interface", required_argument, NULL, 'i' },
 		{ "mode", required_argument, NULL, 'm' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct pw_cli c = { .cmd = "watch", .usage = usage, .mode = PW_MODE_TC };

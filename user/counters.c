@@ -65,6 +65,14 @@ static uint64_t delta(uint64_t before, uint64_t after)
 	return after >= before ? after - before : after;
 }
 
+/* Unsolicited packets of one slot between the snapshots. */
+static uint64_t unsolicited_of(const struct pw_snapshot *before,
+			       const struct pw_snapshot *after, uint32_t slot)
+{
+	return delta(before ? before->slots[slot].unsolicited : 0,
+		     after->slots[slot].unsolicited);
+}
+
 static int build_range(struct pw_range_result *res, const struct pw_range *r,
 		       const struct pw_snapshot *before,
 		       const struct pw_snapshot *after)
@@ -80,7 +88,7 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 	for (port = r->first; port <= r->last; port++) {
 		b = &after->slots[base + port];
 		a = before ? &before->slots[base + port] : NULL;
-		unsolicited = delta(a ? a->unsolicited : 0, b->unsolicited);
+		unsolicited = unsolicited_of(before, after, base + port);
 		res->packets += unsolicited;
 		res->replies += delta(a ? a->replies : 0, b->replies);
 		res->bytes += delta(a ? a->bytes : 0, b->bytes);
@@ -95,12 +103,9 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 				sizeof(*res->hit_ports));
 	if (!res->hit_ports)
 		return -ENOMEM;
-	for (port = r->first; port <= r->last && hit < res->ports_hit; port++) {
-		b = &after->slots[base + port];
-		a = before ? &before->slots[base + port] : NULL;
-		if (delta(a ? a->unsolicited : 0, b->unsolicited))
+	for (port = r->first; port <= r->last && hit < res->ports_hit; port++)
+		if (unsolicited_of(before, after, base + port))
 			res->hit_ports[hit++] = (uint16_t)port;
-	}
 	res->last_seen_real_ns = pw_snapshot_wall_ns(after, newest);
 	res->reached = res->ports_hit > 0;
 	return 0;

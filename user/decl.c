@@ -440,7 +440,6 @@ int pw_decls_add_ufw_file(struct pw_decls *d, const char *path, char *err,
 			break;
 		len += (size_t)n;
 	}
-	buf[len < PW_PROFILE_FILE_MAX ? len : PW_PROFILE_FILE_MAX] = '\0';
 	if (len > PW_PROFILE_FILE_MAX) {
 		r = decl_error(err, errlen, where,
 			       "larger than %u KiB: not a ufw profile",

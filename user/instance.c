@@ -53,13 +53,6 @@ static const struct bpf_map_info map_shapes[PW_MAP_COUNT] = {
 			      .max_entries = 1 },
 };
 
-/* Every name a portwitness program attaches under: what detach looks for
- * when nothing recorded an attachment (a verify killed with SIGKILL). */
-static const char *const our_names[] = {
-	"pw_tc_ingress", "pw_tc_ingr_ct", "pw_tc_egress", "pw_tc_egr_ct",
-	"pw_xdp_ingress", "pw_xdp_ingr_ct",
-};
-
 /* The programs by role; each comes plain and asking conntrack. */
 enum prog_role { ROLE_TC_INGRESS, ROLE_XDP_INGRESS, ROLE_TC_EGRESS, ROLE_COUNT };
 
@@ -353,13 +346,17 @@ static __u32 prog_id_of(int prog_fd)
 	return info.id;
 }
 
-/* Is the program with this id one of ours (by name)? */
+/* Is the program with this id one of ours? Judged by name against the
+ * programs of the embedded object (opened, not loaded), so the names
+ * cannot drift from bpf/portwitness.bpf.c. This is what tells detach a
+ * filter nothing recorded (a verify killed with SIGKILL) from another's. */
 static bool prog_is_ours(__u32 id)
 {
 	struct bpf_prog_info info = {};
+	struct portwitness *skel = NULL;
+	struct bpf_program *prog;
 	__u32 len = sizeof(info);
 	bool ours = false;
-	size_t i;
 	int fd;
 
 	if (!id)
@@ -368,8 +365,12 @@ static bool prog_is_ours(__u32 id)
 	if (fd < 0)
 		return false;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		for (i = 0; i < sizeof(our_names) / sizeof(our_names[0]); i++)
-			ours |= !strcmp(info.name, our_names[i]);
+		skel = portwitness__open();
+	if (skel)
+		bpf_object__for_each_program(prog, skel->obj)
+			ours |= !strncmp(info.name, bpf_program__name(prog),
+					 sizeof(info.name) - 1);
+	portwitness__destroy(skel);
 	close(fd);
 	return ours;
 }
