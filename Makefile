@@ -46,7 +46,7 @@ BPF_TEST_BIN := $(OUT)/tests/bpf_test_run
 TOOLS := $(OUT)/tests/pw_send
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test test-unit test-bpf test-e2e fuzz clean vmlinux install
+.PHONY: all deps run test test-unit test-bpf test-e2e bench fuzz clean vmlinux install
 
 all: $(BIN)
 
@@ -120,6 +120,26 @@ test-bpf: $(BPF_TEST_BIN)
 test-e2e: $(BIN) $(TOOLS)
 	@OUT=$(OUT) tests/run.sh e2e
 
+# make bench: per-packet cost against reference programs, userspace cost,
+# memory (tests/bench/run.sh; root; its own namespaces only).
+BENCH := $(OUT)/bench
+$(BENCH):
+	$(Q)mkdir -p $@
+$(BENCH)/ref.bpf.o: tests/bench/ref.bpf.c $(DEPS_STAMP) | $(BENCH)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+$(BENCH)/ref.skel.h: $(BENCH)/ref.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name ref > $@
+$(BENCH)/bench_bpf: tests/bench/bench_bpf.c tests/bpf/pw_frames.h $(SKEL) $(BENCH)/ref.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -I$(BENCH) -MMD -MP $< $(LDLIBS) -o $@
+$(BENCH)/bench_user: tests/bench/bench_user.c $(USER_OBJS) | $(BENCH)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $^ $(LDLIBS) -o $@
+bench: $(BIN) $(BENCH)/bench_bpf $(BENCH)/bench_user
+	@OUT=$(OUT) tests/bench/run.sh
+
 # The declaration parsers under libFuzzer, ASan and UBSan, for FUZZ_SECONDS
 # (clang's fuzzer runtime: libclang-rt-14-dev). Not part of 'make test'.
 FUZZ_SECONDS ?= 120
@@ -143,4 +163,4 @@ clean:
 	$(call msg,CLEAN,$(OUT))
 	$(Q)rm -rf $(OUT)
 
--include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*.d $(OUT)/bench/*.d)

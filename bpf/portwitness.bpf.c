@@ -40,6 +40,33 @@ static __always_inline bool pw_tcp_opens(const struct pw_pkt *p)
 	       (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
 }
 
+/* The dense index + 1 of the packet's local port; 0 = undeclared. *slot
+ * is set either way. */
+static __always_inline __u32 pw_declared(const struct pw_pkt *p, __u32 *slot)
+{
+	*slot = bpf_ntohs(p->local_port);
+	if (p->l4proto == IPPROTO_UDP)
+		*slot += PW_PORTS_PER_PROTO;
+	return pw_decl.index1[*slot & (PW_PORT_SLOTS - 1)];
+}
+
+static __always_inline __u64 *pw_seen_entry(__u64 hash)
+{
+	__u32 idx = (__u32)hash & (PW_SEEN_ENTRIES - 1);
+
+	return bpf_map_lookup_elem(&pw_seen, &idx);
+}
+
+/* Conntrack is asked about flows we did not see begin: any TCP packet
+ * but a SYN of an unknown connection, which costs one lookup per
+ * connection; UDP only in the window after attach when a flow under way
+ * before it may still turn up (see pw_decl_table). */
+static __always_inline bool pw_ct_worth_asking(const struct pw_pkt *p)
+{
+	return p->l4proto == IPPROTO_TCP ||
+	       bpf_ktime_get_coarse_ns() < pw_decl.ct_udp_until_ns;
+}
+
 /* flags: BPF_NOEXIST keeps what another packet recorded first; BPF_ANY
  * overwrites (this host's SYN begins a new connection over a stale entry). */
 static __always_inline void pw_flow_record(const struct pw_flow_key *key,
@@ -52,19 +79,21 @@ static __always_inline void pw_flow_record(const struct pw_flow_key *key,
 						   PW_STAT_FLOWS_REMOTE);
 }
 
-/* An inbound packet is a reply when its flow was begun by this host. A TCP
- * SYN opens a flow from outside and needs no lookup. A flow the table does
- * not know was begun outside, unless conntrack (ct) says otherwise; it is
- * recorded, so that our answers do not claim it on egress and the next
- * packet costs one lookup. Without conntrack a TCP flow needs no record:
- * this host's own connections are recorded from their SYN. */
+/* An inbound packet to a declared port is a reply when its flow was begun
+ * by this host. A TCP SYN opens a flow from outside and needs no lookup.
+ * A flow the table does not know was begun outside: its hash goes into
+ * pw_seen (no insert here; egress records the flow if this host answers).
+ * With conntrack (ct), the first packet of an unknown flow asks it (as
+ * pw_ct_worth_asking allows), for a flow under way before we attached may
+ * be this host's: pw_seen remembers the answer "remote", the table the
+ * answer "local", so conntrack is asked once per flow. */
 static __always_inline bool pw_inbound_is_reply(const struct pw_frame *fr,
 						bool ct,
 						const struct pw_pkt *p)
 {
 	struct pw_flow_key key;
 	struct pw_flow *f;
-	__u32 who = 0;
+	__u64 hash, *seen;
 
 	if (pw_tcp_opens(p))
 		return false;
@@ -72,14 +101,19 @@ static __always_inline bool pw_inbound_is_reply(const struct pw_frame *fr,
 	f = bpf_map_lookup_elem(&pw_flows, &key);
 	if (f)
 		return f->initiator == PW_FLOW_LOCAL;
-	if (ct)
-		who = pw_ct_initiator(fr, p, true);
-	else if (p->l4proto != IPPROTO_UDP)
+	if (!ct && p->l4proto == IPPROTO_TCP)
 		return false;
-	if (!who)
-		who = PW_FLOW_REMOTE;
-	pw_flow_record(&key, who, BPF_NOEXIST);
-	return who == PW_FLOW_LOCAL;
+	hash = pw_flow_key_hash(&key);
+	seen = pw_seen_entry(hash);
+	if (!seen || *seen == hash)
+		return false;
+	if (ct && pw_ct_worth_asking(p) &&
+	    pw_ct_initiator(fr, p, true) == PW_FLOW_LOCAL) {
+		pw_flow_record(&key, PW_FLOW_LOCAL, BPF_NOEXIST);
+		return true;
+	}
+	*seen = hash;
+	return false;
 }
 
 /* segs: how many wire packets this buffer stands for (GRO aggregates). */
@@ -87,8 +121,9 @@ static __always_inline void pw_count_inbound(const struct pw_frame *fr,
 					     bool ct, int parsed,
 					     const struct pw_pkt *p, __u32 segs)
 {
-	struct pw_port_slot *slot;
-	__u32 idx;
+	struct pw_port_count *c;
+	struct pw_other_count *o;
+	__u32 slot, index1, key;
 
 	switch (parsed) {
 	case PW_PARSE_L4:
@@ -107,21 +142,24 @@ static __always_inline void pw_count_inbound(const struct pw_frame *fr,
 		return;
 	}
 
-	idx = bpf_ntohs(p->local_port);
-	if (p->l4proto == IPPROTO_UDP)
-		idx += PW_PORTS_PER_PROTO;
-	slot = bpf_map_lookup_elem(&pw_ports, &idx);
-	if (!slot)
+	index1 = pw_declared(p, &slot);
+	if (!index1) {
+		key = slot / PW_OTHER_LANES;
+		o = bpf_map_lookup_elem(&pw_other, &key);
+		if (o)
+			o->packets[slot & (PW_OTHER_LANES - 1)] += segs;
 		return;
-	if (pw_inbound_is_reply(fr, ct, p)) {
-		__sync_fetch_and_add(&slot->replies, segs);
-	} else {
-		__sync_fetch_and_add(&slot->unsolicited, segs);
-		slot->last_unsolicited_ns = bpf_ktime_get_coarse_ns();
 	}
+	key = index1 - 1;
+	c = bpf_map_lookup_elem(&pw_counts, &key);
+	if (!c)
+		return;
+	if (pw_inbound_is_reply(fr, ct, p))
+		c->replies += segs;
+	else
+		c->unsolicited += segs;
 	/* Every segment of an aggregate carried its own headers. */
-	__sync_fetch_and_add(&slot->bytes,
-			     p->ip_len + (__u64)(segs - 1) * p->hdr_len);
+	c->bytes += p->ip_len + (__u64)(segs - 1) * p->hdr_len;
 }
 
 /* TC sees the linear part of the skb directly; when headers lie beyond it,
@@ -155,10 +193,16 @@ static __always_inline int pw_xdp(struct xdp_md *ctx, bool ct)
 		.end = (void *)(long)ctx->data_end,
 	};
 	struct pw_pkt p;
+	__u32 len = fr.end - fr.data;
 	int r;
 
-	r = pw_parse(fr.data, fr.end, bpf_xdp_get_buff_len(ctx), pw_l2_none,
-		     true, &p);
+	/* The lengths in the headers are checked against the linear part;
+	 * only a frame that fails that may have more in fragments (jumbo
+	 * frames, xdp.frags), so only that one pays for asking. */
+	r = pw_parse(fr.data, fr.end, len, pw_l2_none, true, &p);
+	if (r == PW_PARSE_MALFORMED && bpf_xdp_get_buff_len(ctx) > len)
+		r = pw_parse(fr.data, fr.end, bpf_xdp_get_buff_len(ctx),
+			     pw_l2_none, true, &p);
 	pw_count_inbound(&fr, ct, r, &p, 1);
 	return XDP_PASS;
 }
@@ -167,23 +211,33 @@ static __always_inline int pw_tc_in(struct __sk_buff *skb, bool ct)
 {
 	struct pw_frame fr;
 	struct pw_pkt p;
+	__u32 segs = 1;
 	int r;
 
 	r = pw_parse_skb(skb, true, &fr, &p);
-	pw_count_inbound(&fr, ct, r, &p, skb->gso_segs > 1 ? skb->gso_segs : 1);
+	/* gso_segs lies at the far end of the buffer; a SYN is never part
+	 * of an aggregate (GRO and LRO flush on it), so it need not look. */
+	if (r == PW_PARSE_L4 &&
+	    !(p.l4proto == IPPROTO_TCP && (p.tcp_flags & TCP_FLAG_SYN)) &&
+	    skb->gso_segs > 1)
+		segs = skb->gso_segs;
+	pw_count_inbound(&fr, ct, r, &p, segs);
 	return TC_ACT_UNSPEC;
 }
 
-/* Record the flows this host begins: a TCP SYN, or the first UDP datagram
- * of a flow not yet known (unless conntrack knows it began outside, before
- * we attached). Any other TCP packet needs nothing: its SYN said who began
- * the connection. A UDP packet of a known flow costs one lookup. */
+/* Record the flows this host begins, on declared ports only (replies to
+ * an undeclared port are not classified): a TCP SYN, or the first UDP
+ * datagram of a flow not yet known. That datagram may answer a flow the
+ * remote side began: pw_seen says so, else conntrack (ct) when it knows,
+ * else it is ours. Any other TCP packet needs nothing: its SYN said who
+ * began the connection. A UDP packet of a known flow costs one lookup. */
 static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 {
 	struct pw_flow_key key;
 	struct pw_frame fr;
 	struct pw_pkt p;
-	__u32 who = 0;
+	__u64 hash, *seen;
+	__u32 who = 0, slot;
 	int r;
 
 	r = pw_parse_skb(skb, false, &fr, &p);
@@ -191,7 +245,7 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 		pw_stat_inc(PW_STAT_EGRESS_UNPARSED);
 		return TC_ACT_UNSPEC;
 	}
-	if (r != PW_PARSE_L4)
+	if (r != PW_PARSE_L4 || !pw_declared(&p, &slot))
 		return TC_ACT_UNSPEC;
 
 	if (pw_tcp_opens(&p)) {
@@ -204,7 +258,11 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 	pw_flow_key_of(&p, &key);
 	if (bpf_map_lookup_elem(&pw_flows, &key))
 		return TC_ACT_UNSPEC;
-	if (ct)
+	hash = pw_flow_key_hash(&key);
+	seen = pw_seen_entry(hash);
+	if (seen && *seen == hash)
+		who = PW_FLOW_REMOTE;
+	else if (ct && pw_ct_worth_asking(&p))
 		who = pw_ct_initiator(&fr, &p, false);
 	pw_flow_record(&key, who ? who : PW_FLOW_LOCAL, BPF_NOEXIST);
 	return TC_ACT_UNSPEC;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* The maps, shared by the three programs of portwitness.bpf.c. Userspace
- * pins them under /sys/fs/bpf/portwitness/IFACE/. */
+/* The maps, shared by the programs of portwitness.bpf.c. Userspace pins
+ * them under /sys/fs/bpf/portwitness/IFACE/. */
 #ifndef PW_MAPS_H
 #define PW_MAPS_H
 
@@ -11,15 +11,26 @@
 #include "pw_stats.h"
 #include "pw_instance.h"
 
-/* Key: slot index, host order (see pw_ports.h). Mmapable so userspace
- * reads all 131072 slots without a syscall per slot. */
+/* Which slots are declared (pw_ports.h). A global, so the programs read
+ * it without a map lookup; it lives in the object's .bss map, which
+ * userspace pins as pw_decl and writes through its mmap. */
+struct pw_decl_table pw_decl;
+
+/* Key: dense index of a declared port. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, PW_PORT_SLOTS);
-	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_DECLARED_MAX);
 	__type(key, __u32);
-	__type(value, struct pw_port_slot);
-} pw_ports SEC(".maps");
+	__type(value, struct pw_port_count);
+} pw_counts SEC(".maps");
+
+/* Key: slot / PW_OTHER_LANES. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_OTHER_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct pw_other_count);
+} pw_other SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -27,6 +38,14 @@ struct {
 	__type(key, struct pw_flow_key);
 	__type(value, struct pw_flow);
 } pw_flows SEC(".maps");
+
+/* Key: hash of a flow key modulo PW_SEEN_ENTRIES; value: the hash. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_SEEN_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+} pw_seen SEC(".maps");
 
 /* Key: enum pw_stat. */
 struct {
@@ -36,7 +55,7 @@ struct {
 	__type(value, __u64);
 } pw_stats SEC(".maps");
 
-/* Key: 0. Userspace only; in the object so it is pinned with the rest. */
+/* Key: 0. Userspace only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

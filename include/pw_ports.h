@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* The per-port counters: one slot for every port of TCP and of UDP, so a
- * declaration can change without reloading the BPF program. */
+/* The per-port counters. Every port of TCP and of UDP has a slot; a
+ * declared port also has a dense index into the full counters, so the
+ * per-CPU memory is sized by what is declared, not by 131072 ports, and an
+ * undeclared port costs one increment and no flow work. */
 #ifndef PW_PORTS_H
 #define PW_PORTS_H
 
@@ -17,15 +19,42 @@ enum pw_proto {
 #define PW_PORTS_PER_PROTO 65536u
 #define PW_PORT_SLOTS (PW_PROTO_COUNT * PW_PORTS_PER_PROTO)
 
-/* One shared (not per-CPU) slot, updated with atomic adds: 32 bytes x
- * 131072 slots = 4 MiB whatever the number of CPUs, and 64-bit counters
- * that never wrap. Packets are counted as segments (a GRO aggregate seen
- * by TC counts as the packets it was made of). */
-struct pw_port_slot {
-	__u64 unsolicited;	/* inbound packets of flows the remote side began */
-	__u64 replies;		/* inbound packets of flows this host began */
+/* Ports that can be declared at once, over both protocols, for the life
+ * of the maps (a port keeps its index once given). Snikket's 16384-port
+ * TURN range plus plugNmeet's 10001 fit with room to spare. */
+#define PW_DECLARED_MAX 32768u
+
+/* pw_decl (one element, mmapable, written by userspace): what the
+ * programs are told. */
+struct pw_decl_table {
+	/* The dense index of every slot plus one; 0 = undeclared. */
+	__u16 index1[PW_PORT_SLOTS];
+	/* Until this CLOCK_MONOTONIC_COARSE time (ns), an unknown UDP flow
+	 * asks conntrack whether this host began it. Set at attach to the
+	 * end of conntrack's UDP stream timeout: by then every UDP flow under
+	 * way before the attach has shown itself or been forgotten by
+	 * conntrack too, and a new flow no longer pays for a lookup. */
+	__u64 ct_udp_until_ns;
+};
+
+/* pw_counts (per CPU, key = dense index): a declared port. The packet
+ * counts are 32-bit per CPU to keep 1 MiB per CPU for everything; readers
+ * take differences modulo 2^32 (exact while a port gets fewer than 2^32
+ * packets between two reads).
+ * Packets are wire packets: a GRO aggregate counts as its segments. */
+struct pw_port_count {
+	__u32 unsolicited;	/* inbound packets of flows the remote side began */
+	__u32 replies;		/* inbound packets of flows this host began */
 	__u64 bytes;		/* IP length of both kinds */
-	__u64 last_unsolicited_ns; /* CLOCK_MONOTONIC (coarse); 0 = never */
+};
+
+/* pw_other (per CPU, key = slot / PW_OTHER_LANES): packets to undeclared
+ * ports, not classified, 32 bits per CPU. Sixteen slots share an element
+ * so that the kernel's per-element overhead stays small. */
+#define PW_OTHER_LANES 16u
+#define PW_OTHER_ENTRIES (PW_PORT_SLOTS / PW_OTHER_LANES)
+struct pw_other_count {
+	__u32 packets[PW_OTHER_LANES];
 };
 
 #endif

@@ -62,7 +62,7 @@ static void print_json(const struct pw_session *s, const struct pw_snapshot *sna
 		       const struct pw_report *rep, bool attached,
 		       const uint64_t *mem)
 {
-	const struct pw_port_slot *p;
+	const struct pw_slot_total *p;
 	struct pw_json j;
 	uint64_t total = 0;
 	uint32_t i;
@@ -92,14 +92,19 @@ static void print_json(const struct pw_session *s, const struct pw_snapshot *sna
 	pw_json_array(&j, "ports");
 	for (i = 0; i < PW_PORT_SLOTS; i++) {
 		p = &snap->slots[i];
-		if (!p->unsolicited && !p->replies)
+		if (!p->unsolicited && !p->replies && !p->other)
 			continue;
 		pw_json_object(&j, NULL);
 		pw_json_str(&j, "proto", pw_proto_name(i / PW_PORTS_PER_PROTO));
 		pw_json_u64(&j, "port", i % PW_PORTS_PER_PROTO);
-		pw_json_u64(&j, "packets", p->unsolicited);
-		pw_json_u64(&j, "replies", p->replies);
-		pw_json_u64(&j, "bytes", p->bytes);
+		pw_json_bool(&j, "declared", p->declared);
+		if (p->declared) {
+			pw_json_u64(&j, "packets", p->unsolicited);
+			pw_json_u64(&j, "replies", p->replies);
+			pw_json_u64(&j, "bytes", p->bytes);
+		}
+		if (p->other)
+			pw_json_u64(&j, "unclassified", p->other);
 		pw_json_end(&j, '}');
 	}
 	pw_json_end(&j, ']');
@@ -108,16 +113,57 @@ static void print_json(const struct pw_session *s, const struct pw_snapshot *sna
 	pw_json_finish(&j);
 }
 
+/* The SHOW_TOP biggest values of what(slot), largest first. */
+static size_t busiest(const struct pw_snapshot *snap, bool declared,
+		      struct port_total *top)
+{
+	const struct pw_slot_total *p;
+	size_t ntop = 0, w;
+	uint64_t v;
+	uint32_t i;
+
+	for (i = 0; i < PW_PORT_SLOTS; i++) {
+		p = &snap->slots[i];
+		v = declared ? p->unsolicited : p->other;
+		if (!v)
+			continue;
+		/* Insertion into the SHOW_TOP busiest, kept in order. */
+		for (w = ntop; w > 0 && top[w - 1].packets < v; w--)
+			if (w < SHOW_TOP)
+				top[w] = top[w - 1];
+		if (w < SHOW_TOP) {
+			top[w].slot = i;
+			top[w].packets = v;
+			if (ntop < SHOW_TOP)
+				ntop++;
+		}
+	}
+	return ntop;
+}
+
+static void print_top(const char *title, const struct port_total *top,
+		      size_t ntop)
+{
+	size_t k;
+
+	if (!ntop)
+		return;
+	printf("\n%s:\n", title);
+	for (k = 0; k < ntop; k++)
+		printf("  %5u/%s  %12llu\n", top[k].slot % PW_PORTS_PER_PROTO,
+		       pw_proto_name(top[k].slot / PW_PORTS_PER_PROTO),
+		       (unsigned long long)top[k].packets);
+}
+
 static void print_human(const struct pw_session *s, const struct pw_snapshot *snap,
 			struct pw_report *rep, bool attached, const uint64_t *mem)
 {
 	struct port_total top[SHOW_TOP];
-	const struct pw_port_slot *p;
 	time_t since = (time_t)s->inst.counters_since;
-	uint64_t total = 0, unsolicited = 0, replies = 0;
-	size_t ntop = 0, k, w;
-	char when[64], ago[32];
+	uint64_t total = 0, unsolicited = 0, replies = 0, other = 0;
+	char when[64];
 	uint32_t i;
+	int k;
 
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime(&since));
 	if (attached)
@@ -138,46 +184,52 @@ static void print_human(const struct pw_session *s, const struct pw_snapshot *sn
 	       budget_bytes() / MIB);
 
 	for (i = 0; i < PW_PORT_SLOTS; i++) {
-		p = &snap->slots[i];
-		unsolicited += p->unsolicited;
-		replies += p->replies;
-		if (!p->unsolicited)
-			continue;
-		/* Insertion into the SHOW_TOP busiest, kept in order. */
-		for (w = ntop; w > 0 && top[w - 1].packets < p->unsolicited; w--)
-			if (w < SHOW_TOP)
-				top[w] = top[w - 1];
-		if (w < SHOW_TOP) {
-			top[w].slot = i;
-			top[w].packets = p->unsolicited;
-			if (ntop < SHOW_TOP)
-				ntop++;
-		}
+		unsolicited += snap->slots[i].unsolicited;
+		replies += snap->slots[i].replies;
+		other += snap->slots[i].other;
 	}
-	printf("inbound: %llu unsolicited, %llu replies; flows begun here %llu, from outside %llu\n",
+	printf("inbound to declared ports: %llu unsolicited, %llu replies; flows begun here %llu, from outside %llu\n",
 	       (unsigned long long)unsolicited, (unsigned long long)replies,
 	       (unsigned long long)snap->stats[PW_STAT_FLOWS_LOCAL],
 	       (unsigned long long)snap->stats[PW_STAT_FLOWS_REMOTE]);
+	printf("inbound to undeclared ports (not classified): %llu\n",
+	       (unsigned long long)other);
 	printf("not counted by port: %llu later fragments, %llu malformed, %llu not IP, %llu neither TCP nor UDP\n",
 	       (unsigned long long)snap->stats[PW_STAT_FRAGMENTS],
 	       (unsigned long long)snap->stats[PW_STAT_MALFORMED],
 	       (unsigned long long)snap->stats[PW_STAT_NOT_IP],
 	       (unsigned long long)snap->stats[PW_STAT_OTHER_L4]);
-	if (ntop) {
-		printf("\nbusiest ports (unsolicited packets):\n");
-		for (k = 0; k < ntop; k++) {
-			p = &snap->slots[top[k].slot];
-			pw_format_ago(pw_snapshot_wall_ns(snap, p->last_unsolicited_ns),
-				      snap->real_ns, ago, sizeof(ago));
-			printf("  %5u/%s  %12llu  last %s\n",
-			       top[k].slot % PW_PORTS_PER_PROTO,
-			       pw_proto_name(top[k].slot / PW_PORTS_PER_PROTO),
-			       (unsigned long long)top[k].packets, ago);
-		}
-	}
+	print_top("busiest declared ports (unsolicited packets)", top,
+		  busiest(snap, true, top));
+	print_top("busiest undeclared ports (all packets)", top,
+		  busiest(snap, false, top));
 	if (rep->n) {
 		printf("\n");
 		pw_report_print_table(stdout, rep);
+	}
+}
+
+/* show reads; only a watch or verify declares. Ports asked about that
+ * neither declared have no classified counts to show. */
+static void warn_undeclared(const struct pw_session *s,
+			    const struct pw_decls *d,
+			    const struct pw_snapshot *snap)
+{
+	uint32_t base, port, missing;
+	char ports[32];
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		base = d->v[i].proto == PW_PROTO_UDP ? PW_PORTS_PER_PROTO : 0;
+		missing = 0;
+		for (port = d->v[i].first; port <= d->v[i].last; port++)
+			missing += !snap->slots[base + port].declared;
+		if (!missing)
+			continue;
+		pw_range_ports(&d->v[i], ports, sizeof(ports));
+		pw_warn("%s %s/%s: %u of its ports were never declared on %s by a watch or verify; they are counted only as unclassified packets\n",
+			d->v[i].service, ports, pw_proto_name(d->v[i].proto),
+			missing, s->iface.name);
 	}
 }
 
@@ -229,6 +281,7 @@ int cmd_show(int argc, char **argv)
 		rc = PW_EXIT_RUNTIME;
 		goto out;
 	}
+	warn_undeclared(&s, &c.decls, &snap);
 	rep.command = "show";
 	snprintf(rep.iface, sizeof(rep.iface), "%s", s.iface.name);
 	rep.mode = pw_mode_name(attached ? s.inst.mode : PW_MODE_NONE);

@@ -16,6 +16,7 @@
 
 #define VERIFY_DEFAULT_S 60
 #define VERIFY_MAX_S (7 * 24 * 3600)
+#define VERIFY_READ_S 10
 
 static void usage(FILE *f)
 {
@@ -79,8 +80,10 @@ static int duration_option(void *ctx, int opt, const char *arg)
 	return 0;
 }
 
-/* Attach privately for the window when no watch is running. */
-static int open_counters(struct pw_session *s, enum pw_mode mode, bool *reused)
+/* Attach privately for the window when no watch is running; either way
+ * the declared ports get their full counters before the window opens. */
+static int open_counters(struct pw_session *s, enum pw_mode mode,
+			 const struct pw_decls *d, bool *reused)
 {
 	int err;
 
@@ -92,7 +95,7 @@ static int open_counters(struct pw_session *s, enum pw_mode mode, bool *reused)
 			if (mode != s->inst.mode)
 				pw_info("a watch already counts on %s in %s mode; reading it\n",
 					s->iface.name, pw_mode_name(s->inst.mode));
-			return 0;
+			return pw_session_declare(s, d);
 		}
 		if (err == -EPROTO)
 			return err;
@@ -101,8 +104,38 @@ static int open_counters(struct pw_session *s, enum pw_mode mode, bool *reused)
 	}
 	err = pw_session_load(s, false);
 	if (!err)
+		err = pw_session_declare(s, d);
+	if (!err)
 		err = pw_session_attach(s, mode);
 	return err;
+}
+
+/* Sleeps until end_ns or a stop, reading the counters every
+ * VERIFY_READ_S into acc, so that a long window stays exact past 32-bit
+ * per-CPU counts. Returns when it ended. */
+static unsigned long long count_window(const struct pw_session *s,
+				       unsigned long long end_ns,
+				       struct pw_snapshot *prev,
+				       struct pw_snapshot *cur,
+				       struct pw_snapshot *acc, int *err)
+{
+	unsigned long long now = pw_now_ns(), step;
+	struct pw_snapshot t;
+
+	while (!*err) {
+		step = now + VERIFY_READ_S * 1000000000ull;
+		now = pw_sleep_until(step < end_ns ? step : end_ns);
+		*err = pw_snapshot_take(s, cur);
+		if (*err)
+			break;
+		pw_snapshot_accumulate(acc, prev, cur);
+		t = *prev;
+		*prev = *cur;
+		*cur = t;
+		if (now >= end_ns || pw_stop_requested)
+			break;
+	}
+	return now;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -116,7 +149,7 @@ int cmd_verify(int argc, char **argv)
 		{ 0 },
 	};
 	struct pw_cli c = { .cmd = "verify", .usage = usage, .mode = PW_MODE_TC };
-	struct pw_snapshot before = {}, after = {};
+	struct pw_snapshot before = {}, after = {}, acc = {};
 	struct pw_report rep = {};
 	struct pw_session s;
 	enum pw_mode used;
@@ -137,14 +170,15 @@ int cmd_verify(int argc, char **argv)
 	rc = pw_cli_session(&c, &s);
 	if (rc)
 		goto out_decls;
-	if (pw_snapshot_alloc(&before) || pw_snapshot_alloc(&after)) {
+	if (pw_snapshot_alloc(&before) || pw_snapshot_alloc(&after) ||
+	    pw_snapshot_alloc(&acc)) {
 		pw_err("out of memory\n");
 		rc = PW_EXIT_RUNTIME;
 		goto out;
 	}
 	/* Signals first: a Ctrl-C during attach must still detach. */
 	pw_catch_stop_signals(true);
-	err = open_counters(&s, c.mode, &reused);
+	err = open_counters(&s, c.mode, &c.decls, &reused);
 	if (err) {
 		rc = pw_cli_runtime(err);
 		goto out;
@@ -155,13 +189,12 @@ int cmd_verify(int argc, char **argv)
 		reused ? ", a running watch" : "", duration);
 	start = pw_now_ns();
 	err = pw_snapshot_take(&s, &before);
-	end = pw_sleep_until(start + duration * 1000000000ull);
-	if (!err)
-		err = pw_snapshot_take(&s, &after);
+	end = count_window(&s, start + duration * 1000000000ull, &before,
+			   &after, &acc, &err);
 	if (s.attached)
 		pw_session_detach(&s);
 	if (!err)
-		err = pw_report_build(&rep, &c.decls, &before, &after);
+		err = pw_report_build(&rep, &c.decls, NULL, &acc);
 	if (err) {
 		pw_err("reading the counters failed: %s\n", strerror(-err));
 		rc = PW_EXIT_RUNTIME;
@@ -183,6 +216,7 @@ out:
 	pw_session_close(&s);
 	pw_snapshot_free(&before);
 	pw_snapshot_free(&after);
+	pw_snapshot_free(&acc);
 out_decls:
 	pw_decls_free(&c.decls);
 	return rc;

@@ -99,7 +99,9 @@ int cmd_watch(int argc, char **argv)
 		rc = PW_EXIT_RUNTIME;
 		goto out;
 	}
-	err = pw_session_attach(&s, c.mode);
+	err = pw_session_declare(&s, &c.decls);
+	if (!err)
+		err = pw_session_attach(&s, c.mode);
 	if (err) {
 		rc = pw_cli_runtime(err);
 		goto out;

@@ -29,21 +29,75 @@ void pw_snapshot_free(struct pw_snapshot *snap)
 	snap->slots = NULL;
 }
 
+/* Every element of a per-CPU array, in one batch call where the kernel
+ * has them (5.6+), else one lookup per element. buf: n * ncpus values of
+ * vsize bytes (a multiple of 8, as the kernel lays them out). */
+static int read_percpu(int fd, __u32 n, size_t vsize, int ncpus, void *buf)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 *keys, out = 0, count = n, k;
+	int err;
+
+	keys = calloc(n, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	err = bpf_map_lookup_batch(fd, NULL, &out, keys, buf, &count, &o);
+	if (!err || (errno == ENOENT && count == n)) {
+		free(keys);
+		return 0;
+	}
+	free(keys);
+	for (k = 0; k < n; k++)
+		if (bpf_map_lookup_elem(fd, &k, (char *)buf + (size_t)k * ncpus * vsize))
+			return -errno;
+	return 0;
+}
+
 int pw_snapshot_take(const struct pw_session *s, struct pw_snapshot *snap)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	uint64_t *percpu;
+	struct pw_port_count *counts = NULL;
+	struct pw_other_count *other = NULL;
+	uint64_t *percpu = NULL;
+	struct pw_slot_total *t;
+	uint32_t slot, idx;
 	__u32 key;
-	int cpu;
+	int cpu, err = -ENOMEM;
 
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
+	counts = calloc((size_t)PW_DECLARED_MAX * ncpus, sizeof(*counts));
+	other = calloc((size_t)PW_OTHER_ENTRIES * ncpus, sizeof(*other));
 	percpu = calloc((size_t)ncpus, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	snap->mono_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
+	if (!counts || !other || !percpu)
+		goto out;
 	snap->real_ns = clock_ns(CLOCK_REALTIME);
-	memcpy(snap->slots, s->ports, PW_PORT_SLOTS * sizeof(*snap->slots));
+	err = read_percpu(s->map_fd[PW_MAP_COUNTS], PW_DECLARED_MAX,
+			  sizeof(*counts), ncpus, counts);
+	if (!err)
+		err = read_percpu(s->map_fd[PW_MAP_OTHER], PW_OTHER_ENTRIES,
+				  sizeof(*other), ncpus, other);
+	if (err)
+		goto out;
+	for (slot = 0; slot < PW_PORT_SLOTS; slot++) {
+		t = &snap->slots[slot];
+		memset(t, 0, sizeof(*t));
+		for (cpu = 0; cpu < ncpus; cpu++)
+			t->other += other[(size_t)(slot / PW_OTHER_LANES) * ncpus + cpu]
+				.packets[slot % PW_OTHER_LANES];
+		idx = s->decl->index1[slot];
+		if (!idx || idx > PW_DECLARED_MAX)
+			continue;
+		t->declared = true;
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			const struct pw_port_count *c =
+				&counts[(size_t)(idx - 1) * ncpus + cpu];
+
+			t->unsolicited += c->unsolicited;
+			t->replies += c->replies;
+			t->bytes += c->bytes;
+		}
+	}
 	for (key = 0; key < PW_STAT_COUNT; key++) {
 		snap->stats[key] = 0;
 		if (bpf_map_lookup_elem(s->map_fd[PW_MAP_STATS], &key, percpu))
@@ -51,13 +105,12 @@ int pw_snapshot_take(const struct pw_session *s, struct pw_snapshot *snap)
 		for (cpu = 0; cpu < ncpus; cpu++)
 			snap->stats[key] += percpu[cpu];
 	}
+	err = 0;
+out:
+	free(counts);
+	free(other);
 	free(percpu);
-	return 0;
-}
-
-uint64_t pw_snapshot_wall_ns(const struct pw_snapshot *snap, uint64_t mono_ns)
-{
-	return mono_ns ? snap->real_ns - snap->mono_ns + mono_ns : 0;
+	return err;
 }
 
 static uint64_t delta(uint64_t before, uint64_t after)
@@ -65,12 +118,48 @@ static uint64_t delta(uint64_t before, uint64_t after)
 	return after >= before ? after - before : after;
 }
 
+void pw_snapshot_accumulate(struct pw_snapshot *acc,
+			    const struct pw_snapshot *prev,
+			    const struct pw_snapshot *cur)
+{
+	const struct pw_slot_total *a, *b;
+	struct pw_slot_total *t;
+	uint32_t slot;
+	uint64_t u;
+	int k;
+
+	for (slot = 0; slot < PW_PORT_SLOTS; slot++) {
+		a = &prev->slots[slot];
+		b = &cur->slots[slot];
+		t = &acc->slots[slot];
+		t->other += pw_count_delta(a->other, b->other);
+		if (!b->declared)
+			continue;
+		/* Declared since prev: it counted from zero. */
+		u = a->declared ? pw_count_delta(a->unsolicited, b->unsolicited) :
+				  b->unsolicited;
+		t->unsolicited += u;
+		t->replies += a->declared ? pw_count_delta(a->replies, b->replies) :
+					    b->replies;
+		t->bytes += a->declared ? delta(a->bytes, b->bytes) : b->bytes;
+		t->declared = true;
+		if (u)
+			t->last_seen_real_ns = cur->real_ns;
+	}
+	for (k = 0; k < PW_STAT_COUNT; k++)
+		acc->stats[k] += delta(prev->stats[k], cur->stats[k]);
+	acc->real_ns = cur->real_ns;
+}
+
 /* Unsolicited packets of one slot between the snapshots. */
 static uint64_t unsolicited_of(const struct pw_snapshot *before,
 			       const struct pw_snapshot *after, uint32_t slot)
 {
-	return delta(before ? before->slots[slot].unsolicited : 0,
-		     after->slots[slot].unsolicited);
+	const struct pw_slot_total *b = &after->slots[slot];
+
+	if (!before || !before->slots[slot].declared)
+		return b->unsolicited;
+	return pw_count_delta(before->slots[slot].unsolicited, b->unsolicited);
 }
 
 static int build_range(struct pw_range_result *res, const struct pw_range *r,
@@ -79,7 +168,7 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 {
 	uint32_t base = r->proto == PW_PROTO_UDP ? PW_PORTS_PER_PROTO : 0;
 	uint64_t newest = 0, unsolicited;
-	const struct pw_port_slot *a, *b;
+	const struct pw_slot_total *a, *b;
 	uint32_t port, hit = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -87,16 +176,17 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 	res->ports_declared = pw_range_size(r);
 	for (port = r->first; port <= r->last; port++) {
 		b = &after->slots[base + port];
-		a = before ? &before->slots[base + port] : NULL;
+		a = before && before->slots[base + port].declared ?
+		    &before->slots[base + port] : NULL;
 		unsolicited = unsolicited_of(before, after, base + port);
 		res->packets += unsolicited;
-		res->replies += delta(a ? a->replies : 0, b->replies);
+		res->replies += a ? pw_count_delta(a->replies, b->replies) : b->replies;
 		res->bytes += delta(a ? a->bytes : 0, b->bytes);
 		if (!unsolicited)
 			continue;
 		res->ports_hit++;
-		if (b->last_unsolicited_ns > newest)
-			newest = b->last_unsolicited_ns;
+		if (b->last_seen_real_ns > newest)
+			newest = b->last_seen_real_ns;
 	}
 	/* The list of hit ports, sized by the hits, not the range. */
 	res->hit_ports = malloc((res->ports_hit ? res->ports_hit : 1) *
@@ -106,7 +196,7 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 	for (port = r->first; port <= r->last && hit < res->ports_hit; port++)
 		if (unsolicited_of(before, after, base + port))
 			res->hit_ports[hit++] = (uint16_t)port;
-	res->last_seen_real_ns = pw_snapshot_wall_ns(after, newest);
+	res->last_seen_real_ns = newest;
 	res->reached = res->ports_hit > 0;
 	return 0;
 }

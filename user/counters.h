@@ -13,10 +13,22 @@
 
 struct pw_session;
 
+/* One port of one protocol, summed over CPUs. The packet counts are
+ * sums of 32-bit per-CPU counters: between two snapshots take
+ * pw_count_delta(), exact while a port gets fewer than 2^32 packets in
+ * between (pw_snapshot_accumulate() keeps longer windows exact). */
+struct pw_slot_total {
+	uint64_t unsolicited;
+	uint64_t replies;
+	uint64_t bytes;
+	uint64_t other;			/* packets while undeclared, unclassified */
+	uint64_t last_seen_real_ns;	/* set by pw_snapshot_accumulate; 0 = unknown */
+	bool declared;
+};
+
 struct pw_snapshot {
-	struct pw_port_slot *slots;	/* PW_PORT_SLOTS of them */
+	struct pw_slot_total *slots;	/* PW_PORT_SLOTS of them */
 	uint64_t stats[PW_STAT_COUNT];	/* summed over CPUs */
-	uint64_t mono_ns;		/* CLOCK_MONOTONIC_COARSE when taken */
 	uint64_t real_ns;		/* CLOCK_REALTIME when taken */
 };
 
@@ -45,15 +57,24 @@ struct pw_report {
 };
 
 int pw_snapshot_alloc(struct pw_snapshot *snap);
-/* Copies every slot and sums the per-CPU stats. */
+/* Reads every declared port's and every undeclared slot's counters on
+ * every CPU, and the stats. */
 int pw_snapshot_take(const struct pw_session *s, struct pw_snapshot *snap);
 void pw_snapshot_free(struct pw_snapshot *snap);
-/* A time of the kernel's coarse monotonic clock (a slot's last-seen) on
- * the wall clock, in ns; 0 stays 0 (never). */
-uint64_t pw_snapshot_wall_ns(const struct pw_snapshot *snap, uint64_t mono_ns);
+/* Adds what happened between prev and cur to acc (zeroed at first), and
+ * stamps the slots that got unsolicited packets with cur's time. */
+void pw_snapshot_accumulate(struct pw_snapshot *acc,
+			    const struct pw_snapshot *prev,
+			    const struct pw_snapshot *cur);
+/* A packet count's growth between two snapshots (modulo 2^32). */
+static inline uint64_t pw_count_delta(uint64_t before, uint64_t after)
+{
+	return (uint32_t)(after - before);
+}
 
-/* before may be NULL: counts since the maps were made. A counter lower
- * after than before was reset in between; its after value is taken. */
+/* before may be NULL: counts since the maps were made (or what after
+ * accumulated). Bytes lower after than before were reset in between; the
+ * after value is taken. */
 int pw_report_build(struct pw_report *rep, const struct pw_decls *d,
 		    const struct pw_snapshot *before,
 		    const struct pw_snapshot *after);

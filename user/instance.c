@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -27,10 +28,12 @@
 #include "pw_stats.h"
 #include "portwitness.skel.h"
 
-#define PORTS_MMAP_LEN ((size_t)PW_PORT_SLOTS * sizeof(struct pw_port_slot))
 
 static const char *const map_names[PW_MAP_COUNT] = {
-	[PW_MAP_PORTS] = "pw_ports",
+	[PW_MAP_DECL] = "pw_decl",
+	[PW_MAP_COUNTS] = "pw_counts",
+	[PW_MAP_OTHER] = "pw_other",
+	[PW_MAP_SEEN] = "pw_seen",
 	[PW_MAP_FLOWS] = "pw_flows",
 	[PW_MAP_STATS] = "pw_stats",
 	[PW_MAP_INSTANCE] = "pw_instance",
@@ -38,9 +41,18 @@ static const char *const map_names[PW_MAP_COUNT] = {
 
 /* What a pinned map must look like to be ours and of this layout. */
 static const struct bpf_map_info map_shapes[PW_MAP_COUNT] = {
-	[PW_MAP_PORTS] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
-			   .value_size = sizeof(struct pw_port_slot),
-			   .max_entries = PW_PORT_SLOTS },
+	[PW_MAP_DECL] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
+			  .value_size = sizeof(struct pw_decl_table),
+			  .max_entries = 1 },
+	[PW_MAP_COUNTS] = { .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
+			    .value_size = sizeof(struct pw_port_count),
+			    .max_entries = PW_DECLARED_MAX },
+	[PW_MAP_OTHER] = { .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
+			   .value_size = sizeof(struct pw_other_count),
+			   .max_entries = PW_OTHER_ENTRIES },
+	[PW_MAP_SEEN] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
+			  .value_size = sizeof(__u64),
+			  .max_entries = PW_SEEN_ENTRIES },
 	[PW_MAP_FLOWS] = { .type = BPF_MAP_TYPE_LRU_HASH,
 			   .key_size = sizeof(struct pw_flow_key),
 			   .value_size = sizeof(struct pw_flow),
@@ -133,14 +145,14 @@ static int check_shape(int fd, enum pw_map_id id)
 	return 0;
 }
 
-static int map_ports(struct pw_session *s)
+static int map_decl(struct pw_session *s)
 {
-	void *mem = mmap(NULL, PORTS_MMAP_LEN, PROT_READ, MAP_SHARED,
-			 s->map_fd[PW_MAP_PORTS], 0);
+	void *mem = mmap(NULL, sizeof(*s->decl), PROT_READ | PROT_WRITE,
+			 MAP_SHARED, s->map_fd[PW_MAP_DECL], 0);
 
 	if (mem == MAP_FAILED)
 		return -errno;
-	s->ports = mem;
+	s->decl = mem;
 	return 0;
 }
 
@@ -148,9 +160,9 @@ static void close_maps(struct pw_session *s)
 {
 	int i;
 
-	if (s->ports)
-		munmap((void *)s->ports, PORTS_MMAP_LEN);
-	s->ports = NULL;
+	if (s->decl)
+		munmap(s->decl, sizeof(*s->decl));
+	s->decl = NULL;
 	for (i = 0; i < PW_MAP_COUNT; i++) {
 		if (s->map_fd[i] >= 0 && !s->skel)
 			close(s->map_fd[i]);
@@ -180,7 +192,7 @@ int pw_session_open_pinned(struct pw_session *s)
 		if (err)
 			goto fail;
 	}
-	err = map_ports(s);
+	err = map_decl(s);
 	if (!err)
 		err = pw_instance_read(s);
 	if (err)
@@ -197,15 +209,25 @@ fail:
 	return err;
 }
 
+/* The skeleton's maps by id; pw_decl is the object's .bss. */
+static void skel_maps(struct portwitness *skel, struct bpf_map **maps)
+{
+	maps[PW_MAP_DECL] = skel->maps.bss;
+	maps[PW_MAP_COUNTS] = skel->maps.pw_counts;
+	maps[PW_MAP_OTHER] = skel->maps.pw_other;
+	maps[PW_MAP_FLOWS] = skel->maps.pw_flows;
+	maps[PW_MAP_SEEN] = skel->maps.pw_seen;
+	maps[PW_MAP_STATS] = skel->maps.pw_stats;
+	maps[PW_MAP_INSTANCE] = skel->maps.pw_instance;
+}
+
 static int prepare_pins(struct pw_session *s)
 {
-	struct bpf_map *maps[PW_MAP_COUNT] = {
-		s->skel->maps.pw_ports, s->skel->maps.pw_flows,
-		s->skel->maps.pw_stats, s->skel->maps.pw_instance,
-	};
+	struct bpf_map *maps[PW_MAP_COUNT];
 	char path[PATH_MAX + 32];
 	int i, fd, err;
 
+	skel_maps(s->skel, maps);
 	if (mkdir(PW_PIN_ROOT, 0700) && errno != EEXIST)
 		return -errno;
 	if (mkdir(s->pin_dir, 0700) && errno != EEXIST)
@@ -298,14 +320,11 @@ int pw_session_load(struct pw_session *s, bool pin)
 		return err;
 	}
 	pw_debug("flow source: own table%s\n", s->conntrack ? " and conntrack" : "");
-	maps[PW_MAP_PORTS] = s->skel->maps.pw_ports;
-	maps[PW_MAP_FLOWS] = s->skel->maps.pw_flows;
-	maps[PW_MAP_STATS] = s->skel->maps.pw_stats;
-	maps[PW_MAP_INSTANCE] = s->skel->maps.pw_instance;
+	skel_maps(s->skel, maps);
 	for (i = 0; i < PW_MAP_COUNT; i++)
 		s->map_fd[i] = bpf_map__fd(maps[i]);
 	s->pinned = pin;
-	err = map_ports(s);
+	err = map_decl(s);
 	if (!err)
 		err = pw_instance_read(s);
 	return err;
@@ -504,6 +523,34 @@ bool pw_session_running(struct pw_session *s)
 			in->tc_egress_prio) == in->egress_prog_id;
 }
 
+/* How long conntrack keeps a UDP flow that goes quiet, in this network
+ * namespace (120 s by default). */
+static unsigned int ct_udp_stream_timeout_s(void)
+{
+	unsigned int v = 0;
+	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_udp_timeout_stream", "re");
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v ? v : 120;
+}
+
+/* Unknown UDP flows ask conntrack for as long as one begun before this
+ * attach can still turn up (see pw_decl_table). */
+static void open_ct_udp_window(struct pw_session *s)
+{
+	struct timespec ts;
+	unsigned int secs = ct_udp_stream_timeout_s() + 5;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	s->decl->ct_udp_until_ns = ((__u64)ts.tv_sec + secs) * 1000000000ull +
+				   (__u64)ts.tv_nsec;
+	pw_debug("unknown UDP flows ask conntrack for the next %u s\n", secs);
+}
+
 int pw_session_attach(struct pw_session *s, enum pw_mode mode)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = s->iface.ifindex,
@@ -524,6 +571,8 @@ int pw_session_attach(struct pw_session *s, enum pw_mode mode)
 		prev = *in;
 	}
 
+	if (s->conntrack)
+		open_ct_udp_window(s);
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
 		pw_err("cannot add the clsact qdisc to %s: %s\n", s->iface.name,
@@ -679,4 +728,53 @@ uint64_t pw_map_memory(int fd)
 			break;
 	fclose(f);
 	return v;
+}
+
+int pw_session_declare(struct pw_session *s, const struct pw_decls *d)
+{
+	__u16 *index1 = s->decl->index1;
+	uint32_t top = 0, need = 0, slot, base, port;
+	int lock = -1, err = 0;
+	uint8_t *want;
+	size_t i;
+
+	want = calloc(PW_PORT_SLOTS, 1);
+	if (!want)
+		return -ENOMEM;
+	/* Two processes declaring into the same pinned maps at once (a
+	 * verify beside a watch) must not hand out one index twice. */
+	if (s->pinned) {
+		lock = open(s->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lock < 0 || flock(lock, LOCK_EX)) {
+			err = -errno;
+			goto out;
+		}
+	}
+	for (slot = 0; slot < PW_PORT_SLOTS; slot++)
+		if (index1[slot] > top)
+			top = index1[slot];
+	for (i = 0; i < d->n; i++) {
+		base = d->v[i].proto == PW_PROTO_UDP ? PW_PORTS_PER_PROTO : 0;
+		for (port = d->v[i].first; port <= d->v[i].last; port++)
+			if (!index1[base + port] && !want[base + port]) {
+				want[base + port] = 1;
+				need++;
+			}
+	}
+	if (top + need > PW_DECLARED_MAX) {
+		pw_err("%u more ports cannot be declared on %s: %u are already, of at most %u for the life of the counters ('portwitness detach -i %s' starts afresh)\n",
+		       need, s->iface.name, top, PW_DECLARED_MAX, s->iface.name);
+		err = -ENOSPC;
+		goto out;
+	}
+	/* One 16-bit store each: the programs see 0 or the final index, and
+	 * an index never used before has zero counts. */
+	for (slot = 0; slot < PW_PORT_SLOTS; slot++)
+		if (want[slot])
+			index1[slot] = (__u16)++top;
+out:
+	if (lock >= 0)
+		close(lock);
+	free(want);
+	return err;
 }

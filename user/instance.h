@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "decl.h"
 #include "iface.h"
 #include "pw_instance.h"
 #include "pw_ports.h"
@@ -15,8 +16,11 @@
 #define PW_PIN_ROOT PW_BPFFS "/portwitness"
 
 enum pw_map_id {
-	PW_MAP_PORTS = 0,
+	PW_MAP_DECL = 0,
+	PW_MAP_COUNTS,
+	PW_MAP_OTHER,
 	PW_MAP_FLOWS,
+	PW_MAP_SEEN,
 	PW_MAP_STATS,
 	PW_MAP_INSTANCE,
 	PW_MAP_COUNT,
@@ -29,7 +33,7 @@ struct pw_session {
 	char pin_dir[PATH_MAX];
 	struct portwitness *skel;	/* NULL when only pinned maps are open */
 	int map_fd[PW_MAP_COUNT];
-	const struct pw_port_slot *ports; /* read-only mmap of pw_ports */
+	struct pw_decl_table *decl;	/* the mmap of pw_decl */
 	struct pw_instance inst;	/* the attach record, as last read/written */
 	bool attached;			/* this process attached and must detach */
 	bool pinned;			/* maps live under pin_dir */
@@ -46,6 +50,10 @@ int pw_session_open_pinned(struct pw_session *s);
  * pin_dir so counters outlive the process. */
 int pw_session_load(struct pw_session *s, bool pin);
 int pw_session_attach(struct pw_session *s, enum pw_mode mode);
+/* Gives every port of d that has none a dense index (pw_ports.h), so it
+ * is counted in full; ports keep their index for the life of the maps.
+ * -ENOSPC when more than PW_DECLARED_MAX ports would be declared. */
+int pw_session_declare(struct pw_session *s, const struct pw_decls *d);
 /* Detaches what the record says is attached, if it is still ours. */
 int pw_session_detach(struct pw_session *s);
 /* The record says programs are attached and they are still there. */

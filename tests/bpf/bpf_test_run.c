@@ -10,16 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "portwitness.skel.h"
 #include "pw_frames.h"
 #include "pw_flows.h"
 #include "pw_ports.h"
 #include "pw_stats.h"
+#include "portwitness.skel.h"
 
 #define XDP_PASS_VERDICT 2u
 #define TC_UNSPEC_VERDICT 0xffffffffu	/* TC_ACT_UNSPEC, -1 */
@@ -27,8 +26,13 @@
 
 struct harness {
 	struct portwitness *skel;
-	struct pw_port_slot *ports;	/* writable mmap, to reset */
 	int ncpus;
+};
+
+/* What one port counted, summed over CPUs. */
+struct port_counts {
+	uint64_t unsolicited, replies, bytes;
+	uint64_t other;		/* while undeclared */
 };
 
 static struct harness H;		/* Ethernet devices */
@@ -56,8 +60,18 @@ static int prog_fd(struct harness *h, enum prog p)
 	}
 }
 
+/* The ports the fixtures declare; every other port is undeclared. */
+static const struct { uint32_t slot0, first, last; } declared[] = {
+	{ 0, 443, 443 }, { 0, 5000, 5000 }, { 0, 5222, 5222 },
+	{ 0, 5269, 5269 }, { 0, 7881, 7881 }, { 0, 51000, 51000 },
+	{ PW_PORTS_PER_PROTO, 3478, 3478 }, { PW_PORTS_PER_PROTO, 5349, 5350 },
+	{ PW_PORTS_PER_PROTO, 49152, 65535 },
+};
+
 static int harness_open(struct harness *h, bool l2_none)
 {
+	uint32_t next = 0, port;
+	size_t i;
 	int err;
 
 	h->skel = portwitness__open();
@@ -67,31 +81,48 @@ static int harness_open(struct harness *h, bool l2_none)
 	err = portwitness__load(h->skel);
 	if (err)
 		return err;
-	h->ports = mmap(NULL, PW_PORT_SLOTS * sizeof(struct pw_port_slot),
-			PROT_READ | PROT_WRITE, MAP_SHARED,
-			bpf_map__fd(h->skel->maps.pw_ports), 0);
-	if (h->ports == MAP_FAILED)
-		return -errno;
+	for (i = 0; i < sizeof(declared) / sizeof(declared[0]); i++)
+		for (port = declared[i].first; port <= declared[i].last; port++)
+			h->skel->bss->pw_decl.index1[declared[i].slot0 + port] =
+				(__u16)++next;
 	h->ncpus = libbpf_num_possible_cpus();
 	return 0;
+}
+
+/* Zeroes every element of an array map in one call. */
+static void zero_array(int fd, __u32 n, size_t bytes_per_key)
+{
+	__u32 *keys = calloc(n, sizeof(*keys)), k;
+	void *zero = calloc(n, bytes_per_key);
+	__u32 count = n;
+
+	assert_non_null(keys);
+	assert_non_null(zero);
+	for (k = 0; k < n; k++)
+		keys[k] = k;
+	assert_int_equal(bpf_map_update_batch(fd, keys, zero, &count, NULL), 0);
+	free(keys);
+	free(zero);
 }
 
 static void harness_reset(struct harness *h)
 {
 	int flows = bpf_map__fd(h->skel->maps.pw_flows);
-	int stats = bpf_map__fd(h->skel->maps.pw_stats);
 	struct pw_flow_key key, next;
-	uint64_t *zero = calloc((size_t)h->ncpus, sizeof(uint64_t));
-	__u32 k;
+	size_t n = (size_t)h->ncpus;
 
-	memset(h->ports, 0, PW_PORT_SLOTS * sizeof(struct pw_port_slot));
+	zero_array(bpf_map__fd(h->skel->maps.pw_counts), PW_DECLARED_MAX,
+		   n * sizeof(struct pw_port_count));
+	zero_array(bpf_map__fd(h->skel->maps.pw_other), PW_OTHER_ENTRIES,
+		   n * sizeof(struct pw_other_count));
+	zero_array(bpf_map__fd(h->skel->maps.pw_seen), PW_SEEN_ENTRIES,
+		   sizeof(__u64));
+	zero_array(bpf_map__fd(h->skel->maps.pw_stats), PW_STAT_COUNT,
+		   n * sizeof(__u64));
 	while (!bpf_map_get_next_key(flows, NULL, &next)) {
 		key = next;
 		bpf_map_delete_elem(flows, &key);
 	}
-	for (k = 0; k < PW_STAT_COUNT; k++)
-		bpf_map_update_elem(stats, &k, zero, BPF_ANY);
-	free(zero);
 }
 
 static uint64_t stat_of(struct harness *h, enum pw_stat s)
@@ -107,19 +138,63 @@ static uint64_t stat_of(struct harness *h, enum pw_stat s)
 	return sum;
 }
 
-static const struct pw_port_slot *slot_of(struct harness *h, int l4, uint16_t port)
+static struct port_counts counts_of(struct harness *h, int l4, uint16_t port)
 {
-	return &h->ports[(l4 == IPPROTO_UDP ? PW_PORTS_PER_PROTO : 0) + port];
+	uint32_t slot = (l4 == IPPROTO_UDP ? PW_PORTS_PER_PROTO : 0) + port;
+	__u32 idx = h->skel->bss->pw_decl.index1[slot], key;
+	struct pw_port_count *c = calloc((size_t)h->ncpus, sizeof(*c));
+	struct pw_other_count *o = calloc((size_t)h->ncpus, sizeof(*o));
+	struct port_counts t = { 0 };
+	int i;
+
+	assert_non_null(c);
+	assert_non_null(o);
+	key = idx - 1;
+	if (idx && !bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.pw_counts), &key, c))
+		for (i = 0; i < h->ncpus; i++) {
+			t.unsolicited += c[i].unsolicited;
+			t.replies += c[i].replies;
+			t.bytes += c[i].bytes;
+		}
+	key = slot / PW_OTHER_LANES;
+	if (!bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.pw_other), &key, o))
+		for (i = 0; i < h->ncpus; i++)
+			t.other += o[i].packets[slot % PW_OTHER_LANES];
+	free(c);
+	free(o);
+	return t;
 }
 
-/* Packets counted in any slot, of any kind. */
+/* Packets counted on any port, declared or not, of any kind. */
 static uint64_t slots_total(struct harness *h)
 {
+	size_t n = (size_t)h->ncpus, i;
+	struct pw_port_count *c = calloc(PW_DECLARED_MAX * n, sizeof(*c));
+	struct pw_other_count *o = calloc(PW_OTHER_ENTRIES * n, sizeof(*o));
+	__u32 *keys = calloc(PW_DECLARED_MAX, sizeof(*keys));
+	__u32 out, count;
 	uint64_t sum = 0;
-	uint32_t i;
+	int l;
 
-	for (i = 0; i < PW_PORT_SLOTS; i++)
-		sum += h->ports[i].unsolicited + h->ports[i].replies;
+	assert_non_null(c);
+	assert_non_null(o);
+	assert_non_null(keys);
+	count = PW_DECLARED_MAX;
+	bpf_map_lookup_batch(bpf_map__fd(h->skel->maps.pw_counts), NULL, &out,
+			     keys, c, &count, NULL);
+	assert_int_equal(count, PW_DECLARED_MAX);
+	for (i = 0; i < PW_DECLARED_MAX * n; i++)
+		sum += c[i].unsolicited + c[i].replies;
+	count = PW_OTHER_ENTRIES;
+	bpf_map_lookup_batch(bpf_map__fd(h->skel->maps.pw_other), NULL, &out,
+			     keys, o, &count, NULL);
+	assert_int_equal(count, PW_OTHER_ENTRIES);
+	for (i = 0; i < PW_OTHER_ENTRIES * n; i++)
+		for (l = 0; l < (int)PW_OTHER_LANES; l++)
+			sum += o[i].packets[l];
+	free(c);
+	free(o);
+	free(keys);
 	return sum;
 }
 
@@ -217,7 +292,7 @@ static void check_class(struct harness *h, enum prog p, const struct fixture *fx
 	uint8_t buf[2048];
 	size_t ip_off, l4_off, len;
 	uint32_t ip_len;
-	const struct pw_port_slot *s;
+	struct port_counts s;
 	int k;
 
 	harness_reset(h);
@@ -233,14 +308,13 @@ static void check_class(struct harness *h, enum prog p, const struct fixture *fx
 				 fx->name, prog_label[p]);
 		return;
 	}
-	s = slot_of(h, fx->f.l4, fx->f.dport);
-	if (s->unsolicited != 1 || s->replies != 0 || s->bytes != ip_len ||
-	    !s->last_unsolicited_ns)
-		fail_msg("%s via %s: port %u expected 1 unsolicited, %u bytes, a last-seen time; got %llu unsolicited, %llu replies, %llu bytes",
+	s = counts_of(h, fx->f.l4, fx->f.dport);
+	if (s.unsolicited != 1 || s.replies != 0 || s.bytes != ip_len)
+		fail_msg("%s via %s: port %u expected 1 unsolicited, %u bytes; got %llu unsolicited, %llu replies, %llu bytes",
 			 fx->name, prog_label[p], fx->f.dport, ip_len,
-			 (unsigned long long)s->unsolicited,
-			 (unsigned long long)s->replies,
-			 (unsigned long long)s->bytes);
+			 (unsigned long long)s.unsolicited,
+			 (unsigned long long)s.replies,
+			 (unsigned long long)s.bytes);
 	if (slots_total(h) != 1)
 		fail_msg("%s via %s: another slot counted too", fx->name, prog_label[p]);
 	for (k = PW_STAT_FRAGMENTS; k <= PW_STAT_OTHER_L4; k++)
@@ -431,10 +505,10 @@ static void test_bytes_are_the_ip_length_with_or_without_vlan(void **state)
 	for (p = XDP_IN; p <= TC_IN; p++) {
 		harness_reset(&H);
 		send_spec(&H, p, &plain);
-		b[i++] = slot_of(&H, IPPROTO_UDP, 50010)->bytes;
+		b[i++] = counts_of(&H, IPPROTO_UDP, 50010).bytes;
 		harness_reset(&H);
 		send_spec(&H, p, &tagged);
-		b[i++] = slot_of(&H, IPPROTO_UDP, 50010)->bytes;
+		b[i++] = counts_of(&H, IPPROTO_UDP, 50010).bytes;
 	}
 	assert_int_equal(b[0], 20 + 8 + 100);
 	for (i = 1; i < 4; i++)
@@ -450,16 +524,16 @@ static void test_gro_aggregate_counts_every_segment(void **state)
 	uint8_t buf[4096];
 	size_t ip_off, l4_off, len;
 	uint32_t ip_len;
-	const struct pw_port_slot *s;
+	struct port_counts s;
 
 	(void)state;
 	harness_reset(&H);
 	len = build_frame(&f, buf, &ip_off, &l4_off, &ip_len);
 	assert_int_equal(run_frame(&H, TC_IN, buf, len, 3), 0);
-	s = slot_of(&H, IPPROTO_TCP, 443);
-	assert_int_equal(s->unsolicited, 3);
+	s = counts_of(&H, IPPROTO_TCP, 443);
+	assert_int_equal(s.unsolicited, 3);
 	/* three segments, each with its own 20 + 20 bytes of headers */
-	assert_int_equal(s->bytes, ip_len + 2 * 40);
+	assert_int_equal(s.bytes, ip_len + 2 * 40);
 }
 
 /* ---- replies are not evidence ---- */
@@ -491,14 +565,31 @@ static struct frame_spec tcp(bool inbound, uint16_t local, uint16_t remote, uint
 static void expect_slot(int l4, uint16_t port, uint64_t unsolicited, uint64_t replies,
 			const char *what)
 {
-	const struct pw_port_slot *s = slot_of(&H, l4, port);
+	struct port_counts s = counts_of(&H, l4, port);
 
-	if (s->unsolicited != unsolicited || s->replies != replies)
+	if (s.unsolicited != unsolicited || s.replies != replies)
 		fail_msg("%s: port %u expected %llu unsolicited / %llu replies, got %llu / %llu",
 			 what, port, (unsigned long long)unsolicited,
 			 (unsigned long long)replies,
-			 (unsigned long long)s->unsolicited,
-			 (unsigned long long)s->replies);
+			 (unsigned long long)s.unsolicited,
+			 (unsigned long long)s.replies);
+}
+
+/* Does pw_seen remember the flow of PEER:remote -> SERVER:local? */
+static bool seen_holds(struct harness *h, uint16_t local, uint16_t remote, int l4)
+{
+	struct pw_flow_key k = { .proto = (__u8)l4 };
+	__u64 v = 0, hash;
+	__u32 idx;
+
+	k.remote_addr[2] = htonl(0xffff);
+	inet_pton(AF_INET, PEER, &k.remote_addr[3]);
+	k.local_port = htons(local);
+	k.remote_port = htons(remote);
+	hash = pw_flow_key_hash(&k);
+	idx = (__u32)hash & (PW_SEEN_ENTRIES - 1);
+	bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.pw_seen), &idx, &v);
+	return v == hash;
 }
 
 static void test_udp_reply_to_an_outbound_flow_is_a_reply(void **state)
@@ -587,7 +678,42 @@ static void test_tcp_inbound_connection_stays_unsolicited(void **state)
 		assert_int_equal(stat_of(&H, PW_STAT_FLOWS_LOCAL), 0);
 		/* recorded (as begun outside) only where conntrack is asked,
 		 * so that it is asked once per flow */
-		assert_int_equal(flows_count(&H), use_ct ? 1 : 0);
+assert_int_equal(flows_count(&H), 0);
+		/* where conntrack is asked, its answer is remembered in
+		 * pw_seen, so that it is asked once per flow */
+		assert_int_equal(seen_holds(&H, 5222, 40100, IPPROTO_TCP), use_ct);
+	}
+}
+
+/* An undeclared port costs one count and no flow work: its packets are
+ * counted unclassified, and this host's flows from it are not recorded. */
+static void test_undeclared_ports_are_counted_without_flow_work(void **state)
+{
+	enum prog in;
+	struct frame_spec f;
+	struct port_counts c;
+
+	(void)state;
+	for (in = XDP_IN; in <= TC_IN; in++) {
+		harness_reset(&H);
+		f = udp(false, 40404, 53);
+		send_spec(&H, TC_OUT, &f);
+		f = tcp(false, 40405, 443, TH_SYN);
+		send_spec(&H, TC_OUT, &f);
+		f = udp(true, 40404, 53);
+		send_spec(&H, in, &f);
+		send_spec(&H, in, &f);
+		f = tcp(true, 40405, 443, TH_SYN | TH_ACK);
+		send_spec(&H, in, &f);
+		c = counts_of(&H, IPPROTO_UDP, 40404);
+		if (c.other != 2 || c.unsolicited || c.replies)
+			fail_msg("undeclared 40404/udp: expected 2 unclassified, got %llu (%llu unsolicited, %llu replies)",
+				 (unsigned long long)c.other,
+				 (unsigned long long)c.unsolicited,
+				 (unsigned long long)c.replies);
+		assert_int_equal(counts_of(&H, IPPROTO_TCP, 40405).other, 1);
+		assert_int_equal(flows_count(&H), 0);
+		assert_false(seen_holds(&H, 40404, 53, IPPROTO_UDP));
 	}
 }
 
@@ -622,8 +748,8 @@ static void test_l3_device_frames_start_at_ip(void **state)
 		harness_reset(&H3);
 		send_spec(&H3, p, &f4);
 		send_spec(&H3, p, &f6);
-		assert_int_equal(slot_of(&H3, IPPROTO_UDP, 51820)->unsolicited, 1);
-		assert_int_equal(slot_of(&H3, IPPROTO_TCP, 443)->unsolicited, 1);
+		assert_int_equal(counts_of(&H3, IPPROTO_UDP, 51820).unsolicited, 1);
+		assert_int_equal(counts_of(&H3, IPPROTO_TCP, 443).unsolicited, 1);
 		assert_int_equal(stat_of(&H3, PW_STAT_MALFORMED), 0);
 	}
 }
@@ -642,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_outbound_connection_replies_are_replies),
 		cmocka_unit_test(test_tcp_inbound_connection_stays_unsolicited),
 		cmocka_unit_test(test_flows_are_keyed_by_the_remote_address),
+		cmocka_unit_test(test_undeclared_ports_are_counted_without_flow_work),
 		cmocka_unit_test(test_l3_device_frames_start_at_ip),
 	};
 	int err;

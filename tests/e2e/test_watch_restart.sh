@@ -31,7 +31,7 @@ wait $watch
 expect $? 0 "watch exit on SIGTERM"
 grep -q '^x .*5000 .*reached' "$TMP/watch1.out" || fail "watch summary: $(cat "$TMP/watch1.out")"
 expect "$(pw_filters ingress)" 0 "filters after the watch stopped"
-[ -e "$pins/pw_ports" ] || fail "counters not kept pinned at $pins"
+[ -e "$pins/pw_counts" ] || fail "counters not kept pinned at $pins"
 expect "$(jq -r '.attached' <(pw show -i "$DEV_S" --json))" false "show after stop: attached"
 
 # A restart continues the counters.
@@ -56,6 +56,20 @@ wait $vpid
 expect $? 0 "verify over a running watch"
 expect "$(jqf '.ranges[0].packets' "$TMP/verify.json")" 2 "verify counts only its window"
 expect "$(pw_filters ingress)" 1 "the watch's filter after verify"
+
+# verify declares what the watch does not: its ports are classified from
+# then on, in the watch's own maps.
+in_client "$SEND" udp $S4 5001 5001 4 > /dev/null	# undeclared until now
+bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'y=5001/udp' -d 2 --json > "$TMP/verify2.json"
+vpid=$BG
+sleep 0.5
+in_client "$SEND" udp $S4 5001 5001 3 > /dev/null
+wait $vpid
+expect $? 0 "verify of a port only it declared"
+expect "$(jqf '.ranges[0].packets' "$TMP/verify2.json")" 3 "verify's own port, its window"
+pw show -i "$DEV_S" --json > "$TMP/show2.json" || fail "show failed"
+expect "$(jqf '[.ports[] | select(.proto=="udp" and .port==5001)][0].declared' "$TMP/show2.json")" true "5001 declared for good"
+expect "$(jqf '[.ports[] | select(.proto=="udp" and .port==5001)][0].unclassified' "$TMP/show2.json")" 4 "5001 before it was declared"
 
 # SIGKILL leaves the programs counting; the next watch takes them over.
 kill -KILL $watch

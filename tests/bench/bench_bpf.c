@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* make bench, part 1: per-packet cost of the BPF programs through
+ * BPF_PROG_TEST_RUN, for every packet class, against three references
+ * (tests/bench/ref.bpf.c). Rounds are interleaved: in each round every
+ * program of a class runs once, REPEAT times, so a drift of the machine's
+ * speed moves them together; ratios are taken within a round and the
+ * median over rounds is printed.
+ *
+ * Output: a table on stdout, then one "result KEY VALUE" line per figure
+ * the target check reads. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "pw_frames.h"
+#include "pw_flows.h"
+#include "pw_ports.h"
+#include "portwitness.skel.h"
+#include "ref.skel.h"
+
+#define MAX_ROUNDS 31
+
+static unsigned repeat = 1000000, rounds = 5;
+
+enum which { R_EMPTY, R_PARSE, R_COUNTER, R_CLASSIFIER, R_PW, R_COUNT };
+
+/* What portwitness must do for a class, so which ideal it is held to. */
+enum need { NEED_COUNTER, NEED_CLASSIFIER };
+
+struct pkt_class {
+	const char *name;
+	struct frame_spec spec;
+	enum need need;
+	bool egress;		/* run through the egress program */
+	bool local_flow;	/* this host began the flow (a reply class) */
+};
+
+#define V4 .family = 4, .src = "198.18.0.2", .dst = "198.18.0.1"
+#define V6 .family = 6, .src = "fd00::2", .dst = "fd00::1"
+#define OUT4 .family = 4, .src = "198.18.0.1", .dst = "198.18.0.2"
+#define UDP_TO(p) .l4 = IPPROTO_UDP, .sport = 40000, .dport = (p), .payload = 160
+#define UDP_FROM(p) .l4 = IPPROTO_UDP, .sport = (p), .dport = 40000, .payload = 160
+#define TCP_TO(p, fl) .l4 = IPPROTO_TCP, .sport = 40000, .dport = (p), \
+	.tcp_flags = (fl), .payload = 100
+
+/* Declared in the bench: 50000-60000/udp, 7881/tcp, 5349/tcp. */
+static const struct pkt_class classes[] = {
+	{ "udp4 known flow", { V4, UDP_TO(50000) }, NEED_CLASSIFIER, false, false },
+	{ "udp4 new flow (1st pkt)", { V4, UDP_TO(50001) }, NEED_CLASSIFIER, false, false },
+	{ "tcp4 established", { V4, TCP_TO(7881, TH_ACK) }, NEED_CLASSIFIER, false, false },
+	{ "tcp4 syn", { V4, TCP_TO(5349, TH_SYN) }, NEED_COUNTER, false, false },
+	{ "udp6 known flow", { V6, UDP_TO(50002) }, NEED_CLASSIFIER, false, false },
+	{ "vlan udp4 known flow", { V4, .vlans = 1, UDP_TO(50003) }, NEED_CLASSIFIER, false, false },
+	{ "ipv6 2 ext hdrs udp", { V6, .ext = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS },
+				   .n_ext = 2, UDP_TO(50004) }, NEED_CLASSIFIER, false, false },
+	{ "undeclared port udp4", { V4, UDP_TO(40404) }, NEED_COUNTER, false, false },
+	{ "reply to outbound udp4", { V4, UDP_TO(50005) }, NEED_CLASSIFIER,
+	  .local_flow = true },
+	{ "egress new flow (syn)", { OUT4, .l4 = IPPROTO_TCP, .sport = 7881,
+				     .dport = 40000, .tcp_flags = TH_SYN },
+	  NEED_CLASSIFIER, .egress = true },
+	{ "egress known udp flow", { OUT4, UDP_FROM(50006) }, NEED_CLASSIFIER,
+	  .egress = true },
+};
+#define N_CLASSES (sizeof(classes) / sizeof(classes[0]))
+
+static struct portwitness *pw;
+static struct ref *ref;
+
+/* Declare what the classes name: 50000-60000/udp, 7881/tcp, 5349/tcp. */
+static int pw_bench_declare(struct portwitness *s)
+{
+	static const struct { unsigned slot0, first, last; } want[] = {
+		{ PW_PORTS_PER_PROTO, 50000, 60000 }, { 0, 7881, 7881 }, { 0, 5349, 5349 },
+	};
+	struct pw_decl_table *t;
+	unsigned i, port, next = 1;
+
+	t = &s->bss->pw_decl;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		for (port = want[i].first; port <= want[i].last; port++)
+			t->index1[want[i].slot0 + port] = (__u16)next++;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* ns per run of prog over frame, or a negative errno. With many repeats
+ * the CPU time of the whole call over rep (the kernel's own figure is
+ * whole nanoseconds); a single run is timed by the kernel. */
+static double run_ns(int prog, const void *frame, size_t len, unsigned rep)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+		    .data_size_in = (__u32)len, .repeat = rep);
+	double t0 = thread_ns(), t1;
+	int err = bpf_prog_test_run_opts(prog, &o);
+
+	t1 = thread_ns();
+	if (err)
+		return -errno;
+	return rep >= 1000 ? (t1 - t0) / rep : (double)o.duration;
+}
+
+static int prog_of(enum which r, bool xdp, bool egress)
+{
+	struct bpf_program *p = NULL;
+
+	switch (r) {
+	case R_EMPTY: p = xdp ? ref->progs.ref_xdp_empty : ref->progs.ref_tc_empty; break;
+	case R_PARSE: p = xdp ? ref->progs.ref_xdp_parse : ref->progs.ref_tc_parse; break;
+	case R_COUNTER: p = xdp ? ref->progs.ref_xdp_counter : ref->progs.ref_tc_counter; break;
+	case R_CLASSIFIER: p = xdp ? ref->progs.ref_xdp_classify : ref->progs.ref_tc_classify; break;
+	default:
+		/* What the loader attaches where conntrack is there. */
+		p = egress ? pw->progs.pw_tc_egr_ct :
+		    xdp ? pw->progs.pw_xdp_ingr_ct : pw->progs.pw_tc_ingr_ct;
+	}
+	return bpf_program__fd(p);
+}
+
+/* The flow key of a class's packets, as both flow tables key it. */
+static void flow_key_of(const struct pkt_class *c, struct pw_flow_key *k)
+{
+	if (c->spec.family == 4) {
+		k->remote_addr[2] = htonl(0xffff);
+		inet_pton(AF_INET, c->egress ? c->spec.dst : c->spec.src,
+			  &k->remote_addr[3]);
+	} else {
+		inet_pton(AF_INET6, c->egress ? c->spec.dst : c->spec.src,
+			  k->remote_addr);
+	}
+	k->local_port = htons(c->egress ? c->spec.sport : c->spec.dport);
+	k->remote_port = htons(c->egress ? c->spec.dport : c->spec.sport);
+}
+
+/* Put the class's flow in both flow tables, as the first packets of the
+ * flow would have: the portwitness one through its own programs. */
+static int prime(const struct pkt_class *c, const uint8_t *frame, size_t len)
+{
+	struct pw_flow_key k = { .proto = (__u8)c->spec.l4 };
+	struct pkt_class ref_view;
+	__u32 v = 1;
+
+	if (c->local_flow) {
+		/* The same flow seen leaving: swap the ends and send it out. */
+		struct frame_spec out = c->spec;
+		uint8_t buf[2048];
+		size_t ip_off, l4_off, olen;
+		uint32_t ip_len;
+
+		out.src = c->spec.dst;
+		out.dst = c->spec.src;
+		out.sport = c->spec.dport;
+		out.dport = c->spec.sport;
+		olen = build_frame(&out, buf, &ip_off, &l4_off, &ip_len);
+		if (run_ns(prog_of(R_PW, false, true), buf, olen, 1) < 0)
+			return -1;
+	} else if (run_ns(prog_of(R_PW, false, c->egress), frame, len, 1) < 0) {
+		return -1;
+	}
+	/* The references parse every frame as inbound. */
+	ref_view = *c;
+	ref_view.egress = false;
+	flow_key_of(&ref_view, &k);
+	return bpf_map_update_elem(bpf_map__fd(ref->maps.ref_flows), &k, &v,
+				   BPF_ANY);
+}
+
+/* Forget the flow of frame, so that its next packet is a flow's first. */
+static void forget_flow(const struct pkt_class *c)
+{
+	struct pw_flow_key k = { .proto = (__u8)c->spec.l4 };
+	__u32 idx;
+	__u64 zero = 0;
+
+	flow_key_of(c, &k);
+	bpf_map_delete_elem(bpf_map__fd(pw->maps.pw_flows), &k);
+	idx = (__u32)pw_flow_key_hash(&k) & (PW_SEEN_ENTRIES - 1);
+	bpf_map_update_elem(bpf_map__fd(pw->maps.pw_seen), &idx, &zero, BPF_ANY);
+}
+
+struct row {
+	double ns[R_COUNT];	/* median ns/packet */
+	double ratio;		/* median of extra(pw) / extra(ideal) */
+};
+
+static int measure(const struct pkt_class *c, bool xdp, struct row *row)
+{
+	double ns[R_COUNT][MAX_ROUNDS], ratio[MAX_ROUNDS];
+	uint8_t frame[2048];
+	size_t ip_off, l4_off, len;
+	uint32_t ip_len;
+	bool new_flow = strstr(c->name, "new flow (1st") != NULL;
+	enum which ideal = c->need == NEED_COUNTER ? R_COUNTER : R_CLASSIFIER;
+	unsigned i, r;
+
+	len = build_frame(&c->spec, frame, &ip_off, &l4_off, &ip_len);
+	if (!new_flow && prime(c, frame, len))
+		return -1;
+	for (i = 0; i < rounds; i++) {
+		for (r = 0; r < R_COUNT; r++) {
+			unsigned rep = repeat;
+
+			if (new_flow) {
+				/* Each run is a flow's first packet: one
+				 * packet per run, many runs, for every
+				 * program alike. */
+				double sum = 0;
+				unsigned n = 20000, j;
+
+				for (j = 0; j < n; j++) {
+					double d;
+
+					forget_flow(c);
+					d = run_ns(prog_of(r, xdp, c->egress), frame, len, 1);
+					if (d < 0)
+						return -1;
+					sum += d;
+				}
+				ns[r][i] = sum / n;
+				continue;
+			}
+			ns[r][i] = run_ns(prog_of(r, xdp, c->egress), frame, len, rep);
+			if (ns[r][i] < 0)
+				return -1;
+		}
+		ratio[i] = (ns[R_PW][i] - ns[R_EMPTY][i]) /
+			   (ns[ideal][i] - ns[R_EMPTY][i]);
+	}
+	for (r = 0; r < R_COUNT; r++)
+		row->ns[r] = median(ns[r], rounds);
+	row->ratio = median(ratio, rounds);
+	return 0;
+}
+
+static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	return lvl == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	double worst[2] = { 0, 0 };
+	unsigned c;
+	int m, err = 1;
+
+	if (argc > 1)
+		repeat = (unsigned)strtoul(argv[1], NULL, 10);
+	if (argc > 2)
+		rounds = (unsigned)strtoul(argv[2], NULL, 10);
+	if (!repeat || !rounds || rounds > MAX_ROUNDS) {
+		fprintf(stderr, "usage: bench_bpf [REPEAT [ROUNDS<=%d]]\n", MAX_ROUNDS);
+		return 2;
+	}
+	libbpf_set_print(libbpf_quiet);
+	{
+		/* One CPU: no migration between the runs of a round. */
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0, &one);
+		sched_setaffinity(0, sizeof(one), &one);
+	}
+	pw = portwitness__open_and_load();
+	ref = ref__open_and_load();
+	if (!pw || !ref) {
+		fprintf(stderr, "bench_bpf: cannot load the programs (root?)\n");
+		goto out;
+	}
+	if (pw_bench_declare(pw))
+		goto out;
+
+	printf("per-packet cost, BPF_PROG_TEST_RUN, repeat %u, median of %u rounds (ns/packet)\n",
+	       repeat, rounds);
+	printf("%-26s %-4s %7s %7s %7s %7s %7s | %7s %7s %7s %6s\n", "class", "hook",
+	       "empty", "parse", "counter", "classif", "pw", "x:count", "x:class",
+	       "x:pw", "ratio");
+	for (c = 0; c < N_CLASSES; c++) {
+		for (m = 0; m < 2; m++) {
+			bool xdp = m == 1;
+			struct row row;
+			const struct pkt_class *k = &classes[c];
+			double e;
+
+			if (xdp && k->egress)
+				continue;
+			if (measure(k, xdp, &row)) {
+				fprintf(stderr, "bench_bpf: %s: test run failed: %s\n",
+					k->name, strerror(errno));
+				goto out;
+			}
+			e = row.ns[R_EMPTY];
+			printf("%-26s %-4s %7.1f %7.1f %7.1f %7.1f %7.1f | %7.1f %7.1f %7.1f %5.2fx\n",
+			       k->name, k->egress ? "egr" : xdp ? "xdp" : "tc",
+			       e, row.ns[R_PARSE], row.ns[R_COUNTER],
+			       row.ns[R_CLASSIFIER], row.ns[R_PW],
+			       row.ns[R_COUNTER] - e, row.ns[R_CLASSIFIER] - e,
+			       row.ns[R_PW] - e, row.ratio);
+			printf("result bpf.%s.%s %.3f %s\n",
+			       k->egress ? "egress" : xdp ? "xdp" : "tc", k->name,
+			       row.ratio, k->need == NEED_COUNTER ? "counter" : "classifier");
+			if (row.ratio > worst[k->need])
+				worst[k->need] = row.ratio;
+		}
+	}
+	printf("ratio = extra(pw) / extra(ideal), extra = ns - empty; the ideal is the\n"
+	       "counter for classes that need no flow state, else the classifier.\n");
+	err = 0;
+out:
+	portwitness__destroy(pw);
+	ref__destroy(ref);
+	return err;
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# make bench: what portwitness costs, beside the references, on this
+# machine, in one run. Root; touches no interface but the veth pair of its
+# own namespaces; bounded in time; cleans up on any exit. Ends with one
+# "target NAME: met|missed (figure vs bound)" line per target.
+set -u
+OUT=${OUT:-build}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PW=$ROOT/$OUT/portwitness
+REPEAT=${BENCH_REPEAT:-1000000}
+ROUNDS=${BENCH_ROUNDS:-5}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "make bench: needs root (BPF test runs, namespaces)" >&2
+	exit 77
+fi
+
+TMP=$(mktemp -d /tmp/pwbench.XXXXXX)
+NS=pwb$$
+WATCH_PID=
+cleanup() {
+	[ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null && wait "$WATCH_PID" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+RESULTS=$TMP/results
+: > "$RESULTS"
+
+echo "== 1. per-packet cost of the BPF programs"
+timeout 300 "$ROOT/$OUT/bench/bench_bpf" "$REPEAT" "$ROUNDS" | tee "$TMP/bpf.out" | grep -v '^result '
+grep '^result ' "$TMP/bpf.out" >> "$RESULTS"
+
+echo
+echo "== 3, 4. userspace cost and memory"
+timeout 120 "$ROOT/$OUT/bench/bench_user" "$TMP" | tee "$TMP/user.out" | grep -v '^result '
+grep '^result ' "$TMP/user.out" >> "$RESULTS"
+
+# A watch of plugNmeet and Snikket in a namespace of our own, idle for
+# WATCH_S seconds: its CPU, scaled to an hour, and its resident size.
+WATCH_S=${BENCH_WATCH_S:-20}
+echo
+echo "== watch: CPU per hour and resident size (idle, ${WATCH_S} s)"
+ip netns add "$NS"
+ip -n "$NS" link add pwb0 type veth peer name pwb1
+ip -n "$NS" link set pwb0 up
+ip -n "$NS" link set pwb1 up
+ip netns exec "$NS" unshare --mount sh -c 'mount -t bpf bpf /sys/fs/bpf && exec "$0" watch -i pwb0 -p plugnmeet -p snikket' "$PW" \
+	> "$TMP/watch.log" 2>&1 &
+WATCH_PID=$!
+sleep 2
+pid=$(ip netns pids "$NS" | head -1)
+read -r t0 < <(awk '{print $14 + $15}' "/proc/$pid/stat")
+sleep "$WATCH_S"
+read -r t1 < <(awk '{print $14 + $15}' "/proc/$pid/stat")
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+hz=$(getconf CLK_TCK)
+cpu_h=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$WATCH_S" 'BEGIN { printf "%.1f", (b - a) / hz * 3600 / s * 1000 }')
+echo "  CPU ${cpu_h} ms per hour (ticks of 1/${hz} s: $((t1 - t0)) in ${WATCH_S} s); VmRSS ${rss} KiB"
+echo "result watch.cpu_ms_per_hour $cpu_h" >> "$RESULTS"
+echo "result watch.rss_kib $rss" >> "$RESULTS"
+kill "$WATCH_PID"; wait "$WATCH_PID" 2>/dev/null; WATCH_PID=
+
+echo
+echo "== targets"
+awk '
+function target(name, ok, figure) { printf "target %s: %s (%s)\n", name, ok ? "met" : "missed", figure }
+$1 == "result" && $2 ~ /^bpf\./ {
+	# result bpf.HOOK.CLASS NAME... RATIO IDEAL
+	ratio = $(NF - 1) + 0; ideal = $NF
+	split($2, k, ".")
+	if (k[2] == "egress") {
+		if ($0 ~ /known/) eg = ratio	# a new outbound flow: reported only
+		next
+	}
+	if (!(ideal in worst) || ratio > worst[ideal]) worst[ideal] = ratio
+	next
+}
+$1 == "result" { v[$2] = $3 }
+END {
+	target("ingress_flow_vs_ideal_classifier", worst["classifier"] <= 1.25,
+	       sprintf("worst %.2fx vs 1.25x", worst["classifier"]))
+	target("ingress_no_flow_state_vs_ideal_counter", worst["counter"] <= 1.25,
+	       sprintf("worst %.2fx vs 1.25x", worst["counter"]))
+	target("egress_known_flow_vs_ideal_classifier", eg <= 1.25,
+	       sprintf("%.2fx vs 1.25x", eg))
+	target("userspace_read_aggregate_write", v["user.read_aggregate_write_ms"] < 20,
+	       sprintf("%.2f ms vs 20 ms", v["user.read_aggregate_write_ms"]))
+	target("map_memory", v["mem.total"] <= v["mem.budget"],
+	       sprintf("%.2f MiB vs %.2f MiB", v["mem.total"] / 1048576, v["mem.budget"] / 1048576))
+	print "target wire_media_cpu_vs_minimal_tc_counter: missed (not measured: the wire bench is not built yet)"
+	print "target wire_counts_all_at_max_rate: missed (not measured: the wire bench is not built yet)"
+	print "target wire_cpu_20x_below_tcpdump: missed (not measured: the wire bench is not built yet)"
+}' "$RESULTS"
