@@ -40,20 +40,29 @@ static __always_inline bool pw_tcp_opens(const struct pw_pkt *p)
 	       (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
 }
 
-/* The dense index + 1 of the packet's local port; 0 = undeclared. *slot
- * is set either way. */
-static __always_inline __u32 pw_declared(const struct pw_pkt *p, __u32 *slot)
+/* The slot of the packet's local port (pw_ports.h). */
+static __always_inline __u32 pw_slot(const struct pw_pkt *p)
 {
-	*slot = bpf_ntohs(p->local_port);
-	if (p->l4proto == IPPROTO_UDP)
-		*slot += PW_PORTS_PER_PROTO;
-	return pw_decl.index1[*slot & (PW_PORT_SLOTS - 1)];
+	__u32 slot = bpf_ntohs(p->local_port);
+
+	return p->l4proto == IPPROTO_UDP ? slot + PW_PORTS_PER_PROTO : slot;
 }
 
-static __always_inline __u64 *pw_seen_entry(__u64 hash)
+/* The dense index + 1 of a slot; 0 = undeclared. */
+static __always_inline __u32 pw_index1(__u32 slot)
 {
-	__u32 idx = (__u32)hash & (PW_SEEN_ENTRIES - 1);
+	return pw_decl.index1[slot & (PW_PORT_SLOTS - 1)];
+}
 
+/* The pw_seen entry of a flow, and in *hash what it holds when the flow
+ * was seen coming in. */
+static __always_inline __u64 *pw_seen_entry(const struct pw_flow_key *key,
+					    __u64 *hash)
+{
+	__u32 idx;
+
+	*hash = pw_flow_key_hash(key);
+	idx = (__u32)*hash & (PW_SEEN_ENTRIES - 1);
 	return bpf_map_lookup_elem(&pw_seen, &idx);
 }
 
@@ -103,8 +112,7 @@ static __always_inline bool pw_inbound_is_reply(const struct pw_frame *fr,
 		return f->initiator == PW_FLOW_LOCAL;
 	if (!ct && p->l4proto == IPPROTO_TCP)
 		return false;
-	hash = pw_flow_key_hash(&key);
-	seen = pw_seen_entry(hash);
+	seen = pw_seen_entry(&key, &hash);
 	if (!seen || *seen == hash)
 		return false;
 	if (ct && pw_ct_worth_asking(p) &&
@@ -142,7 +150,8 @@ static __always_inline void pw_count_inbound(const struct pw_frame *fr,
 		return;
 	}
 
-	index1 = pw_declared(p, &slot);
+	slot = pw_slot(p);
+	index1 = pw_index1(slot);
 	if (!index1) {
 		key = slot / PW_OTHER_LANES;
 		o = bpf_map_lookup_elem(&pw_other, &key);
@@ -193,16 +202,18 @@ static __always_inline int pw_xdp(struct xdp_md *ctx, bool ct)
 		.end = (void *)(long)ctx->data_end,
 	};
 	struct pw_pkt p;
-	__u32 len = fr.end - fr.data;
+	__u32 linear = fr.end - fr.data, len;
 	int r;
 
 	/* The lengths in the headers are checked against the linear part;
 	 * only a frame that fails that may have more in fragments (jumbo
 	 * frames, xdp.frags), so only that one pays for asking. */
-	r = pw_parse(fr.data, fr.end, len, pw_l2_none, true, &p);
-	if (r == PW_PARSE_MALFORMED && bpf_xdp_get_buff_len(ctx) > len)
-		r = pw_parse(fr.data, fr.end, bpf_xdp_get_buff_len(ctx),
-			     pw_l2_none, true, &p);
+	r = pw_parse(fr.data, fr.end, linear, pw_l2_none, true, &p);
+	if (r == PW_PARSE_MALFORMED) {
+		len = bpf_xdp_get_buff_len(ctx);
+		if (len > linear)
+			r = pw_parse(fr.data, fr.end, len, pw_l2_none, true, &p);
+	}
 	pw_count_inbound(&fr, ct, r, &p, 1);
 	return XDP_PASS;
 }
@@ -237,7 +248,7 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 	struct pw_frame fr;
 	struct pw_pkt p;
 	__u64 hash, *seen;
-	__u32 who = 0, slot;
+	__u32 who = 0;
 	int r;
 
 	r = pw_parse_skb(skb, false, &fr, &p);
@@ -245,7 +256,7 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 		pw_stat_inc(PW_STAT_EGRESS_UNPARSED);
 		return TC_ACT_UNSPEC;
 	}
-	if (r != PW_PARSE_L4 || !pw_declared(&p, &slot))
+	if (r != PW_PARSE_L4 || !pw_index1(pw_slot(&p)))
 		return TC_ACT_UNSPEC;
 
 	if (pw_tcp_opens(&p)) {
@@ -258,8 +269,7 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 	pw_flow_key_of(&p, &key);
 	if (bpf_map_lookup_elem(&pw_flows, &key))
 		return TC_ACT_UNSPEC;
-	hash = pw_flow_key_hash(&key);
-	seen = pw_seen_entry(hash);
+	seen = pw_seen_entry(&key, &hash);
 	if (seen && *seen == hash)
 		who = PW_FLOW_REMOTE;
 	else if (ct && pw_ct_worth_asking(&p))

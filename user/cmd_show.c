@@ -113,7 +113,8 @@ static void print_json(const struct pw_session *s, const struct pw_snapshot *sna
 	pw_json_finish(&j);
 }
 
-/* The SHOW_TOP biggest values of what(slot), largest first. */
+/* The SHOW_TOP busiest declared ports (unsolicited packets) or undeclared
+ * ones (all packets), busiest first. */
 static size_t busiest(const struct pw_snapshot *snap, bool declared,
 		      struct port_total *top)
 {
@@ -275,7 +276,7 @@ int cmd_show(int argc, char **argv)
 	if (!err)
 		err = pw_snapshot_take(&s, &snap);
 	if (!err)
-		err = pw_report_build(&rep, &c.decls, NULL, &snap);
+		err = pw_report_build(&rep, &c.decls, &snap);
 	if (err) {
 		pw_err("reading the counters failed: %s\n", strerror(-err));
 		rc = PW_EXIT_RUNTIME;

@@ -194,7 +194,7 @@ int cmd_verify(int argc, char **argv)
 	if (s.attached)
 		pw_session_detach(&s);
 	if (!err)
-		err = pw_report_build(&rep, &c.decls, NULL, &acc);
+		err = pw_report_build(&rep, &c.decls, &acc);
 	if (err) {
 		pw_err("reading the counters failed: %s\n", strerror(-err));
 		rc = PW_EXIT_RUNTIME;

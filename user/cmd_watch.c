@@ -122,7 +122,7 @@ int cmd_watch(int argc, char **argv)
 			s.iface.name, s.pin_dir);
 	if (c.decls.n && !pw_snapshot_alloc(&snap) &&
 	    !pw_snapshot_take(&s, &snap) &&
-	    !pw_report_build(&rep, &c.decls, NULL, &snap)) {
+	    !pw_report_build(&rep, &c.decls, &snap)) {
 		snprintf(rep.iface, sizeof(rep.iface), "%s", s.iface.name);
 		rep.command = "watch";
 		rep.mode = pw_mode_name(c.mode);

@@ -113,9 +113,18 @@ out:
 	return err;
 }
 
+/* Bytes are 64-bit: lower after than before means the maps were made
+ * anew in between (never while a reader holds them); after is taken. */
 static uint64_t delta(uint64_t before, uint64_t after)
 {
 	return after >= before ? after - before : after;
+}
+
+/* A packet count's growth between two reads: 32 bits per CPU, so modulo
+ * 2^32, exact while a port gets fewer than 2^32 packets in between. */
+static uint64_t count_delta(uint64_t before, uint64_t after)
+{
+	return (uint32_t)(after - before);
 }
 
 void pw_snapshot_accumulate(struct pw_snapshot *acc,
@@ -132,14 +141,14 @@ void pw_snapshot_accumulate(struct pw_snapshot *acc,
 		a = &prev->slots[slot];
 		b = &cur->slots[slot];
 		t = &acc->slots[slot];
-		t->other += pw_count_delta(a->other, b->other);
+		t->other += count_delta(a->other, b->other);
 		if (!b->declared)
 			continue;
 		/* Declared since prev: it counted from zero. */
-		u = a->declared ? pw_count_delta(a->unsolicited, b->unsolicited) :
+		u = a->declared ? count_delta(a->unsolicited, b->unsolicited) :
 				  b->unsolicited;
 		t->unsolicited += u;
-		t->replies += a->declared ? pw_count_delta(a->replies, b->replies) :
+		t->replies += a->declared ? count_delta(a->replies, b->replies) :
 					    b->replies;
 		t->bytes += a->declared ? delta(a->bytes, b->bytes) : b->bytes;
 		t->declared = true;
@@ -151,42 +160,26 @@ void pw_snapshot_accumulate(struct pw_snapshot *acc,
 	acc->real_ns = cur->real_ns;
 }
 
-/* Unsolicited packets of one slot between the snapshots. */
-static uint64_t unsolicited_of(const struct pw_snapshot *before,
-			       const struct pw_snapshot *after, uint32_t slot)
-{
-	const struct pw_slot_total *b = &after->slots[slot];
-
-	if (!before || !before->slots[slot].declared)
-		return b->unsolicited;
-	return pw_count_delta(before->slots[slot].unsolicited, b->unsolicited);
-}
-
 static int build_range(struct pw_range_result *res, const struct pw_range *r,
-		       const struct pw_snapshot *before,
-		       const struct pw_snapshot *after)
+		       const struct pw_snapshot *snap)
 {
 	uint32_t base = r->proto == PW_PROTO_UDP ? PW_PORTS_PER_PROTO : 0;
-	uint64_t newest = 0, unsolicited;
-	const struct pw_slot_total *a, *b;
+	const struct pw_slot_total *t;
 	uint32_t port, hit = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->range = *r;
 	res->ports_declared = pw_range_size(r);
 	for (port = r->first; port <= r->last; port++) {
-		b = &after->slots[base + port];
-		a = before && before->slots[base + port].declared ?
-		    &before->slots[base + port] : NULL;
-		unsolicited = unsolicited_of(before, after, base + port);
-		res->packets += unsolicited;
-		res->replies += a ? pw_count_delta(a->replies, b->replies) : b->replies;
-		res->bytes += delta(a ? a->bytes : 0, b->bytes);
-		if (!unsolicited)
+		t = &snap->slots[base + port];
+		res->packets += t->unsolicited;
+		res->replies += t->replies;
+		res->bytes += t->bytes;
+		if (!t->unsolicited)
 			continue;
 		res->ports_hit++;
-		if (b->last_seen_real_ns > newest)
-			newest = b->last_seen_real_ns;
+		if (t->last_seen_real_ns > res->last_seen_real_ns)
+			res->last_seen_real_ns = t->last_seen_real_ns;
 	}
 	/* The list of hit ports, sized by the hits, not the range. */
 	res->hit_ports = malloc((res->ports_hit ? res->ports_hit : 1) *
@@ -194,19 +187,17 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 	if (!res->hit_ports)
 		return -ENOMEM;
 	for (port = r->first; port <= r->last && hit < res->ports_hit; port++)
-		if (unsolicited_of(before, after, base + port))
+		if (snap->slots[base + port].unsolicited)
 			res->hit_ports[hit++] = (uint16_t)port;
-	res->last_seen_real_ns = newest;
 	res->reached = res->ports_hit > 0;
 	return 0;
 }
 
 int pw_report_build(struct pw_report *rep, const struct pw_decls *d,
-		    const struct pw_snapshot *before,
-		    const struct pw_snapshot *after)
+		    const struct pw_snapshot *snap)
 {
 	size_t i;
-	int err, k;
+	int err;
 
 	rep->ranges = calloc(d->n ? d->n : 1, sizeof(*rep->ranges));
 	if (!rep->ranges)
@@ -214,7 +205,7 @@ int pw_report_build(struct pw_report *rep, const struct pw_decls *d,
 	rep->n = 0;
 	rep->ok = true;
 	for (i = 0; i < d->n; i++) {
-		err = build_range(&rep->ranges[i], &d->v[i], before, after);
+		err = build_range(&rep->ranges[i], &d->v[i], snap);
 		if (err) {
 			pw_report_free(rep);
 			return err;
@@ -223,10 +214,8 @@ int pw_report_build(struct pw_report *rep, const struct pw_decls *d,
 		if (d->v[i].required && !rep->ranges[i].reached)
 			rep->ok = false;
 	}
-	for (k = 0; k < PW_STAT_COUNT; k++)
-		rep->stats[k] = delta(before ? before->stats[k] : 0,
-				      after->stats[k]);
-	rep->now_real_ns = after->real_ns;
+	memcpy(rep->stats, snap->stats, sizeof(rep->stats));
+	rep->now_real_ns = snap->real_ns;
 	return 0;
 }
 

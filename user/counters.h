@@ -13,10 +13,9 @@
 
 struct pw_session;
 
-/* One port of one protocol, summed over CPUs. The packet counts are
- * sums of 32-bit per-CPU counters: between two snapshots take
- * pw_count_delta(), exact while a port gets fewer than 2^32 packets in
- * between (pw_snapshot_accumulate() keeps longer windows exact). */
+/* One port of one protocol, summed over CPUs. In a snapshot the packet
+ * counts are sums of 32-bit per-CPU counters; what a window got is what
+ * pw_snapshot_accumulate() adds up from reads close enough together. */
 struct pw_slot_total {
 	uint64_t unsolicited;
 	uint64_t replies;
@@ -66,18 +65,11 @@ void pw_snapshot_free(struct pw_snapshot *snap);
 void pw_snapshot_accumulate(struct pw_snapshot *acc,
 			    const struct pw_snapshot *prev,
 			    const struct pw_snapshot *cur);
-/* A packet count's growth between two snapshots (modulo 2^32). */
-static inline uint64_t pw_count_delta(uint64_t before, uint64_t after)
-{
-	return (uint32_t)(after - before);
-}
 
-/* before may be NULL: counts since the maps were made (or what after
- * accumulated). Bytes lower after than before were reset in between; the
- * after value is taken. */
+/* The declared ranges' answers from snap's totals: a snapshot (counts
+ * since the maps were made) or what a window accumulated. */
 int pw_report_build(struct pw_report *rep, const struct pw_decls *d,
-		    const struct pw_snapshot *before,
-		    const struct pw_snapshot *after);
+		    const struct pw_snapshot *snap);
 void pw_report_free(struct pw_report *rep);
 
 #endif

@@ -28,7 +28,6 @@
 #include "pw_stats.h"
 #include "portwitness.skel.h"
 
-
 static const char *const map_names[PW_MAP_COUNT] = {
 	[PW_MAP_DECL] = "pw_decl",
 	[PW_MAP_COUNTS] = "pw_counts",

@@ -39,6 +39,7 @@ struct pkt_class {
 	enum need need;
 	bool egress;		/* run through the egress program */
 	bool local_flow;	/* this host began the flow (a reply class) */
+	bool first_packet;	/* each packet is its flow's first */
 };
 
 #define V4 .family = 4, .src = "198.18.0.2", .dst = "198.18.0.1"
@@ -51,21 +52,22 @@ struct pkt_class {
 
 /* Declared in the bench: 50000-60000/udp, 7881/tcp, 5349/tcp. */
 static const struct pkt_class classes[] = {
-	{ "udp4 known flow", { V4, UDP_TO(50000) }, NEED_CLASSIFIER, false, false },
-	{ "udp4 new flow (1st pkt)", { V4, UDP_TO(50001) }, NEED_CLASSIFIER, false, false },
-	{ "tcp4 established", { V4, TCP_TO(7881, TH_ACK) }, NEED_CLASSIFIER, false, false },
-	{ "tcp4 syn", { V4, TCP_TO(5349, TH_SYN) }, NEED_COUNTER, false, false },
-	{ "udp6 known flow", { V6, UDP_TO(50002) }, NEED_CLASSIFIER, false, false },
-	{ "vlan udp4 known flow", { V4, .vlans = 1, UDP_TO(50003) }, NEED_CLASSIFIER, false, false },
+	{ "udp4 known flow", { V4, UDP_TO(50000) }, .need = NEED_CLASSIFIER },
+	{ "udp4 new flow (1st pkt)", { V4, UDP_TO(50001) }, .need = NEED_CLASSIFIER,
+	  .first_packet = true },
+	{ "tcp4 established", { V4, TCP_TO(7881, TH_ACK) }, .need = NEED_CLASSIFIER },
+	{ "tcp4 syn", { V4, TCP_TO(5349, TH_SYN) }, .need = NEED_COUNTER },
+	{ "udp6 known flow", { V6, UDP_TO(50002) }, .need = NEED_CLASSIFIER },
+	{ "vlan udp4 known flow", { V4, .vlans = 1, UDP_TO(50003) }, .need = NEED_CLASSIFIER },
 	{ "ipv6 2 ext hdrs udp", { V6, .ext = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS },
-				   .n_ext = 2, UDP_TO(50004) }, NEED_CLASSIFIER, false, false },
-	{ "undeclared port udp4", { V4, UDP_TO(40404) }, NEED_COUNTER, false, false },
-	{ "reply to outbound udp4", { V4, UDP_TO(50005) }, NEED_CLASSIFIER,
+				   .n_ext = 2, UDP_TO(50004) }, .need = NEED_CLASSIFIER },
+	{ "undeclared port udp4", { V4, UDP_TO(40404) }, .need = NEED_COUNTER },
+	{ "reply to outbound udp4", { V4, UDP_TO(50005) }, .need = NEED_CLASSIFIER,
 	  .local_flow = true },
 	{ "egress new flow (syn)", { OUT4, .l4 = IPPROTO_TCP, .sport = 7881,
 				     .dport = 40000, .tcp_flags = TH_SYN },
-	  NEED_CLASSIFIER, .egress = true },
-	{ "egress known udp flow", { OUT4, UDP_FROM(50006) }, NEED_CLASSIFIER,
+	  .need = NEED_CLASSIFIER, .egress = true },
+	{ "egress known udp flow", { OUT4, UDP_FROM(50006) }, .need = NEED_CLASSIFIER,
 	  .egress = true },
 };
 #define N_CLASSES (sizeof(classes) / sizeof(classes[0]))
@@ -143,27 +145,30 @@ static int prog_of(enum which r, bool xdp, bool egress)
 	return bpf_program__fd(p);
 }
 
-/* The flow key of a class's packets, as both flow tables key it. */
-static void flow_key_of(const struct pkt_class *c, struct pw_flow_key *k)
+/* The flow key of a class's packets, as a program that sees them
+ * outbound (or inbound) keys it. */
+static void flow_key_of(const struct pkt_class *c, bool outbound,
+			struct pw_flow_key *k)
 {
+	const char *remote = outbound ? c->spec.dst : c->spec.src;
+
+	memset(k, 0, sizeof(*k));
+	k->proto = (__u8)c->spec.l4;
 	if (c->spec.family == 4) {
 		k->remote_addr[2] = htonl(0xffff);
-		inet_pton(AF_INET, c->egress ? c->spec.dst : c->spec.src,
-			  &k->remote_addr[3]);
+		inet_pton(AF_INET, remote, &k->remote_addr[3]);
 	} else {
-		inet_pton(AF_INET6, c->egress ? c->spec.dst : c->spec.src,
-			  k->remote_addr);
+		inet_pton(AF_INET6, remote, k->remote_addr);
 	}
-	k->local_port = htons(c->egress ? c->spec.sport : c->spec.dport);
-	k->remote_port = htons(c->egress ? c->spec.dport : c->spec.sport);
+	k->local_port = htons(outbound ? c->spec.sport : c->spec.dport);
+	k->remote_port = htons(outbound ? c->spec.dport : c->spec.sport);
 }
 
 /* Put the class's flow in both flow tables, as the first packets of the
  * flow would have: the portwitness one through its own programs. */
 static int prime(const struct pkt_class *c, const uint8_t *frame, size_t len)
 {
-	struct pw_flow_key k = { .proto = (__u8)c->spec.l4 };
-	struct pkt_class ref_view;
+	struct pw_flow_key k;
 	__u32 v = 1;
 
 	if (c->local_flow) {
@@ -184,9 +189,7 @@ static int prime(const struct pkt_class *c, const uint8_t *frame, size_t len)
 		return -1;
 	}
 	/* The references parse every frame as inbound. */
-	ref_view = *c;
-	ref_view.egress = false;
-	flow_key_of(&ref_view, &k);
+	flow_key_of(c, false, &k);
 	return bpf_map_update_elem(bpf_map__fd(ref->maps.ref_flows), &k, &v,
 				   BPF_ANY);
 }
@@ -194,14 +197,32 @@ static int prime(const struct pkt_class *c, const uint8_t *frame, size_t len)
 /* Forget the flow of frame, so that its next packet is a flow's first. */
 static void forget_flow(const struct pkt_class *c)
 {
-	struct pw_flow_key k = { .proto = (__u8)c->spec.l4 };
+	struct pw_flow_key k;
 	__u32 idx;
 	__u64 zero = 0;
 
-	flow_key_of(c, &k);
+	flow_key_of(c, c->egress, &k);
 	bpf_map_delete_elem(bpf_map__fd(pw->maps.pw_flows), &k);
 	idx = (__u32)pw_flow_key_hash(&k) & (PW_SEEN_ENTRIES - 1);
 	bpf_map_update_elem(bpf_map__fd(pw->maps.pw_seen), &idx, &zero, BPF_ANY);
+}
+
+/* Each run is a flow's first packet: one packet per run, many runs, for
+ * every program alike (the flow is forgotten before each). */
+static double first_packet_ns(int prog, const struct pkt_class *c,
+			      const uint8_t *frame, size_t len)
+{
+	double sum = 0, d;
+	unsigned n = 20000, j;
+
+	for (j = 0; j < n; j++) {
+		forget_flow(c);
+		d = run_ns(prog, frame, len, 1);
+		if (d < 0)
+			return d;
+		sum += d;
+	}
+	return sum / n;
 }
 
 struct row {
@@ -215,37 +236,17 @@ static int measure(const struct pkt_class *c, bool xdp, struct row *row)
 	uint8_t frame[2048];
 	size_t ip_off, l4_off, len;
 	uint32_t ip_len;
-	bool new_flow = strstr(c->name, "new flow (1st") != NULL;
 	enum which ideal = c->need == NEED_COUNTER ? R_COUNTER : R_CLASSIFIER;
 	unsigned i, r;
 
 	len = build_frame(&c->spec, frame, &ip_off, &l4_off, &ip_len);
-	if (!new_flow && prime(c, frame, len))
+	if (!c->first_packet && prime(c, frame, len))
 		return -1;
 	for (i = 0; i < rounds; i++) {
 		for (r = 0; r < R_COUNT; r++) {
-			unsigned rep = repeat;
-
-			if (new_flow) {
-				/* Each run is a flow's first packet: one
-				 * packet per run, many runs, for every
-				 * program alike. */
-				double sum = 0;
-				unsigned n = 20000, j;
-
-				for (j = 0; j < n; j++) {
-					double d;
-
-					forget_flow(c);
-					d = run_ns(prog_of(r, xdp, c->egress), frame, len, 1);
-					if (d < 0)
-						return -1;
-					sum += d;
-				}
-				ns[r][i] = sum / n;
-				continue;
-			}
-			ns[r][i] = run_ns(prog_of(r, xdp, c->egress), frame, len, rep);
+			ns[r][i] = c->first_packet ?
+				first_packet_ns(prog_of(r, xdp, c->egress), c, frame, len) :
+				run_ns(prog_of(r, xdp, c->egress), frame, len, repeat);
 			if (ns[r][i] < 0)
 				return -1;
 		}
@@ -265,7 +266,6 @@ static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap
 
 int main(int argc, char **argv)
 {
-	double worst[2] = { 0, 0 };
 	unsigned c;
 	int m, err = 1;
 
@@ -324,8 +324,6 @@ int main(int argc, char **argv)
 			printf("result bpf.%s.%s %.3f %s\n",
 			       k->egress ? "egress" : xdp ? "xdp" : "tc", k->name,
 			       row.ratio, k->need == NEED_COUNTER ? "counter" : "classifier");
-			if (row.ratio > worst[k->need])
-				worst[k->need] = row.ratio;
 		}
 	}
 	printf("ratio = extra(pw) / extra(ideal), extra = ns - empty; the ideal is the\n"

@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 	for (k = 0; k < ROUNDS; k++) {
 		t0 = now_ms();
 		if (pw_snapshot_take(&s, &snap) ||
-		    pw_report_build(&rep, &d, NULL, &snap)) {
+		    pw_report_build(&rep, &d, &snap)) {
 			fprintf(stderr, "bench_user: reading failed\n");
 			goto out;
 		}
