@@ -10,6 +10,7 @@
 #include "pw_flows.h"
 #include "pw_stats.h"
 #include "pw_instance.h"
+#include "pw_hist.h"
 
 /* Which slots are declared (pw_ports.h). A global, so the programs read
  * it without a map lookup; it lives in the object's .bss map, which
@@ -62,5 +63,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pw_instance);
 } pw_instance SEC(".maps");
+
+/* Key: 0. Userspace only (pw_hist.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_hist_table);
+} pw_hist SEC(".maps");
 
 #endif

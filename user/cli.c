@@ -10,6 +10,7 @@
 #include "log.h"
 
 volatile sig_atomic_t pw_stop_requested;
+volatile sig_atomic_t pw_reload_requested;
 /* The signal mask to wait with: the stop signals are blocked everywhere
  * else, so none can land between checking the flag and going to sleep. */
 static sigset_t wait_mask;
@@ -46,6 +47,22 @@ void pw_catch_stop_signals(bool hangup_stops)
 	sigdelset(&wait_mask, SIGHUP);
 }
 
+static void on_reload(int sig)
+{
+	(void)sig;
+	pw_reload_requested = 1;
+}
+
+void pw_catch_reload_signal(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_reload;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 unsigned long long pw_now_ns(void)
 {
 	struct timespec ts;
@@ -60,7 +77,7 @@ unsigned long long pw_sleep_until(unsigned long long deadline_ns)
 	unsigned long long now = pw_now_ns(), left;
 	struct timespec ts;
 
-	while (!pw_stop_requested && now < deadline_ns) {
+	while (!pw_stop_requested && !pw_reload_requested && now < deadline_ns) {
 		left = deadline_ns - now;
 		ts.tv_sec = (time_t)(left / 1000000000ull);
 		ts.tv_nsec = (long)(left % 1000000000ull);
@@ -130,6 +147,13 @@ int pw_cli_parse(struct pw_cli *c, int argc, char **argv, const char *shortopts,
 		case 'p':
 		case 'c':
 		case PW_OPT_PORTS:
+			if (c->nsources == PW_DECL_SOURCES_MAX) {
+				pw_cli_usage_error(c->cmd, "more than %d declaration options",
+						   PW_DECL_SOURCES_MAX);
+				return PW_EXIT_USAGE;
+			}
+			c->sources[c->nsources].opt = opt;
+			c->sources[c->nsources++].arg = optarg;
 			rc = declaration(&c->decls, opt, optarg, &c->inline_count);
 			if (rc)
 				return rc;
@@ -167,6 +191,23 @@ int pw_cli_parse(struct pw_cli *c, int argc, char **argv, const char *shortopts,
 		return PW_EXIT_USAGE;
 	}
 	return -1;
+}
+
+int pw_cli_reload_decls(const struct pw_cli *c, struct pw_decls *out)
+{
+	int inline_count = 0, rc;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < c->nsources; i++) {
+		rc = declaration(out, c->sources[i].opt, c->sources[i].arg,
+				 &inline_count);
+		if (rc) {
+			pw_decls_free(out);
+			return rc;
+		}
+	}
+	return 0;
 }
 
 int pw_cli_session(const struct pw_cli *c, struct pw_session *s)

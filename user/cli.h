@@ -36,13 +36,25 @@ enum {
 	{ "ports", required_argument, NULL, PW_OPT_PORTS }
 
 extern volatile sig_atomic_t pw_stop_requested;
+/* Set by SIGHUP once pw_catch_reload_signal() is called; sleeps are cut
+ * short by it too. The one who acts on it clears it. */
+extern volatile sig_atomic_t pw_reload_requested;
 /* SIGINT and SIGTERM (and SIGHUP if hangup_stops, else it is ignored)
  * set pw_stop_requested; sleeps are cut short. */
 void pw_catch_stop_signals(bool hangup_stops);
+/* SIGHUP sets pw_reload_requested (after pw_catch_stop_signals). */
+void pw_catch_reload_signal(void);
 /* Sleeps until the deadline (CLOCK_MONOTONIC ns) or a stop signal;
  * returns the monotonic time it woke. */
 unsigned long long pw_sleep_until(unsigned long long deadline_ns);
 unsigned long long pw_now_ns(void);
+
+/* Declaration options kept for a reload (watch's SIGHUP). */
+#define PW_DECL_SOURCES_MAX 256
+struct pw_decl_source {
+	int opt;		/* 'p', 'c', PW_OPT_PORTS */
+	const char *arg;	/* from argv: lives as long as the process */
+};
 
 /* What the options every command shares set. */
 struct pw_cli {
@@ -51,6 +63,8 @@ struct pw_cli {
 	const char *ifname;		/* -i */
 	struct pw_decls decls;		/* -p, -c, --ports */
 	int inline_count;		/* --ports seen so far */
+	struct pw_decl_source sources[PW_DECL_SOURCES_MAX];
+	size_t nsources;
 	bool json;			/* --json */
 	enum pw_mode mode;		/* -m */
 };
@@ -63,6 +77,10 @@ struct pw_cli {
 int pw_cli_parse(struct pw_cli *c, int argc, char **argv, const char *shortopts,
 		 const struct option *longopts,
 		 int (*own)(void *ctx, int opt, const char *arg), void *ctx);
+/* Reads the declarations again from the options that gave c->decls
+ * (files may have changed): 0 with *out filled, or PW_EXIT_USAGE with the
+ * reason printed and *out empty. */
+int pw_cli_reload_decls(const struct pw_cli *c, struct pw_decls *out);
 /* -i IFACE to a resolved interface; PW_EXIT_USAGE or PW_EXIT_RUNTIME. */
 int pw_cli_interface(const char *name, struct pw_iface *iface);
 struct pw_session;

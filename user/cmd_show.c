@@ -274,7 +274,7 @@ int cmd_show(int argc, char **argv)
 		mem[k] = pw_map_memory(s.map_fd[k]);
 	err = pw_snapshot_alloc(&snap);
 	if (!err)
-		err = pw_snapshot_take(&s, &snap);
+		err = pw_snapshot_take_totals(&s, &snap);
 	if (!err)
 		err = pw_report_build(&rep, &c.decls, &snap);
 	if (err) {

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* watch: attach with pinned maps and count until SIGINT/SIGTERM, then
- * detach. The maps stay pinned, so the next watch (or a verify) continues
- * the same counters; 'portwitness detach' removes them. */
+ * detach. Every interval it folds the counters to 64 bits (pw_hist.h),
+ * rewrites the Prometheus textfile and shows a live table (terminal) or
+ * logs a line. SIGHUP reads the declarations again. The maps stay pinned,
+ * so the next watch (or a verify) continues the same counters;
+ * 'portwitness detach' removes them. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
@@ -14,17 +20,30 @@
 #include "instance.h"
 #include "log.h"
 #include "report.h"
+#include "textfile.h"
+
+#define WATCH_INTERVAL_S 15
+#define WATCH_INTERVAL_MAX_S 3600
+
+enum {
+	OPT_TEXTFILE = 0x200,
+	OPT_NO_TEXTFILE,
+	OPT_INTERVAL,
+};
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: portwitness watch -i IFACE [DECLARATIONS] [--mode tc|xdp] [-v]\n"
+"usage: portwitness watch -i IFACE [DECLARATIONS] [--mode tc|xdp]\n"
+"                         [--textfile PATH | --no-textfile] [--interval S] [-v]\n"
 "\n"
 "Attaches to IFACE and counts inbound packets per port until SIGINT or\n"
 "SIGTERM, then detaches. The counters are pinned under\n"
 "/sys/fs/bpf/portwitness/IFACE/: a restarted watch continues them, and\n"
 "'portwitness verify' and 'portwitness show' read them while it runs.\n"
-"On exit it prints the declared ranges' totals since the counters began.\n"
+"Every interval it rewrites the Prometheus textfile and, on a terminal,\n"
+"redraws a table per range; otherwise it logs one line. SIGHUP reads the\n"
+"declarations again (the files of -c) without losing a counter.\n"
 "\n"
 "  -i, --interface IFACE  the interface clients reach the server on\n"
 "  -p, --profile NAME     a built-in profile (repeatable)\n"
@@ -32,12 +51,63 @@ static void usage(FILE *f)
 "      --ports NAME=SPEC  inline declaration, ufw syntax (repeatable)\n"
 "  -m, --mode tc|xdp      tc (default): clsact, beside other programs;\n"
 "                         xdp: native XDP ingress, never over another one\n"
+"      --textfile PATH    node_exporter textfile to rewrite (default\n"
+"                         " PW_TEXTFILE_DIR "/" PW_TEXTFILE_NAME "\n"
+"                         when that directory exists)\n"
+"      --no-textfile      write none\n"
+"      --interval S       seconds between exports (default %d, 1-%d)\n"
 "  -v, --verbose          more messages on stderr\n"
 "  -h, --help             this text\n"
 "\n"
 "EXAMPLES:\n"
 "  portwitness watch -i eth0 -p snikket\n"
-"  portwitness watch -i eth0 --mode xdp -p plugnmeet\n");
+"  portwitness watch -i eth0 --mode xdp -p plugnmeet --textfile /tmp/pw.prom\n",
+		WATCH_INTERVAL_S, WATCH_INTERVAL_MAX_S);
+}
+
+struct watch {
+	struct pw_cli c;
+	struct pw_session s;
+	const char *textfile;		/* NULL: none */
+	bool no_textfile;
+	unsigned interval_s;
+	bool live;			/* stdout is a terminal */
+	bool textfile_failing;		/* said so once; quiet until it works */
+	bool have_last;
+	uint64_t last_unsolicited, last_replies;
+	struct pw_snapshot snap;
+};
+
+static int own_option(void *ctx, int opt, const char *arg)
+{
+	struct watch *w = ctx;
+	unsigned long v;
+	char *end;
+
+	switch (opt) {
+	case OPT_TEXTFILE:
+		if (!*arg) {
+			pw_cli_usage_error("watch", "--textfile needs a path (--no-textfile writes none)");
+			return PW_EXIT_USAGE;
+		}
+		w->textfile = arg;
+		return 0;
+	case OPT_NO_TEXTFILE:
+		w->no_textfile = true;
+		return 0;
+	case OPT_INTERVAL:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || *arg == '-' || v < 1 ||
+		    v > WATCH_INTERVAL_MAX_S) {
+			pw_cli_usage_error("watch", "--interval is whole seconds from 1 to %d, got '%s'",
+					   WATCH_INTERVAL_MAX_S, arg);
+			return PW_EXIT_USAGE;
+		}
+		w->interval_s = (unsigned)v;
+		return 0;
+	}
+	return PW_EXIT_USAGE;
 }
 
 /* Is pid a live portwitness (not a recycled pid of something else)? */
@@ -59,83 +129,268 @@ static bool watch_alive(__u32 pid)
 	return !strncmp(comm, "portwitness", 11);
 }
 
+static void export_textfile(struct watch *w, const struct pw_report *rep)
+{
+	char *text = NULL, err[PW_ERR_MAX];
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	f = open_memstream(&text, &len);
+	if (!f) {
+		pw_err("textfile %s: %s\n", w->textfile, strerror(errno));
+		return;
+	}
+	rc = pw_textfile_render(f, rep, &w->snap);
+	if (fclose(f) || rc) {
+		pw_err("textfile %s: cannot render it\n", w->textfile);
+		free(text);
+		return;
+	}
+	rc = pw_textfile_replace(w->textfile, text, len, err, sizeof(err));
+	free(text);
+	if (rc && !w->textfile_failing)
+		pw_err("textfile %s: %s; the previous file stays as it was (said once until it works again)\n",
+		       w->textfile, err);
+	else if (!rc && w->textfile_failing)
+		pw_info("textfile %s: written again\n", w->textfile);
+	w->textfile_failing = rc != 0;
+}
+
+/* One line per interval for a log: what the ranges got since the last. */
+static void log_line(struct watch *w, const struct pw_report *rep)
+{
+	uint64_t unsolicited = 0, replies = 0;
+	size_t i, required = 0, reached = 0;
+	const char *sep = "; silent: ";
+	char when[40], ports[32];
+	time_t now = time(NULL);
+	uint32_t slot;
+
+	for (slot = 0; slot < PW_PORT_SLOTS; slot++) {
+		unsolicited += w->snap.slots[slot].unsolicited;
+		replies += w->snap.slots[slot].replies;
+	}
+	for (i = 0; i < rep->n; i++) {
+		if (!rep->ranges[i].range.required)
+			continue;
+		required++;
+		reached += rep->ranges[i].reached;
+	}
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
+	printf("%s %s: %zu of %zu required ranges reached; ", when, rep->iface,
+	       reached, required);
+	if (w->have_last)
+		printf("+%llu unsolicited, +%llu replies in %u s",
+		       (unsigned long long)(unsolicited - w->last_unsolicited),
+		       (unsigned long long)(replies - w->last_replies),
+		       w->interval_s);
+	else
+		printf("%llu unsolicited, %llu replies since the counters began",
+		       (unsigned long long)unsolicited,
+		       (unsigned long long)replies);
+	for (i = 0; i < rep->n; i++) {
+		if (!rep->ranges[i].range.required || rep->ranges[i].reached)
+			continue;
+		pw_range_ports(&rep->ranges[i].range, ports, sizeof(ports));
+		printf("%s%s %s/%s", sep, rep->ranges[i].range.service, ports,
+		       pw_proto_name(rep->ranges[i].range.proto));
+		sep = ", ";
+	}
+	printf("\n");
+	fflush(stdout);
+	w->last_unsolicited = unsolicited;
+	w->last_replies = replies;
+	w->have_last = true;
+}
+
+static void draw_live(struct watch *w, const struct pw_report *rep)
+{
+	/* Home and clear, then the table: it refreshes in place. */
+	printf("\033[H\033[2J");
+	pw_report_print_table(stdout, rep);
+	printf("\nevery %u s", w->interval_s);
+	if (w->textfile)
+		printf("; textfile %s%s", w->textfile,
+		       w->textfile_failing ? " (FAILING, see above)" : "");
+	printf("; Ctrl-C stops, SIGHUP reloads the declarations\n");
+	fflush(stdout);
+}
+
+/* Folds the counters, exports them and tells; at_exit prints the final
+ * table instead of a log line. */
+static int tick(struct watch *w, bool at_exit)
+{
+	struct pw_report rep = {};
+	int err;
+
+	/* The watch is the only one who folds: its own fold is current. */
+	err = pw_snapshot_take(&w->s, &w->snap);
+	if (err) {
+		pw_err("reading the counters failed: %s\n", strerror(-err));
+		return err;
+	}
+	pw_hist_apply(w->s.hist, w->s.decl, &w->snap);
+	pw_hist_fold(w->s.hist, w->s.decl, &w->snap);
+	err = pw_report_build(&rep, &w->c.decls, &w->snap);
+	if (err)
+		return err;
+	snprintf(rep.iface, sizeof(rep.iface), "%s", w->s.iface.name);
+	rep.command = "watch";
+	rep.mode = pw_mode_name(w->c.mode);
+	rep.duration_s = difftime(time(NULL), (time_t)w->s.inst.counters_since);
+	if (w->textfile)
+		export_textfile(w, &rep);
+	if (at_exit) {
+		if (!w->live && rep.n)
+			pw_report_print_table(stdout, &rep);
+	} else if (w->live) {
+		draw_live(w, &rep);
+	} else {
+		log_line(w, &rep);
+	}
+	pw_report_free(&rep);
+	return 0;
+}
+
+/* SIGHUP: the declarations again, from the same options. The old ones
+ * stay if the new ones do not parse or do not fit; ports dropped from
+ * them keep their counters in the maps. */
+static void reload(struct watch *w)
+{
+	struct pw_decls fresh;
+	int err;
+
+	pw_reload_requested = 0;
+	if (pw_cli_reload_decls(&w->c, &fresh)) {
+		pw_err("reload: the declarations above do not parse; still watching the previous ones\n");
+		return;
+	}
+	err = pw_session_declare(&w->s, &fresh);
+	if (err) {
+		pw_err("reload: %s; still watching the previous declarations\n",
+		       strerror(-err));
+		pw_decls_free(&fresh);
+		return;
+	}
+	pw_decls_free(&w->c.decls);
+	w->c.decls = fresh;
+	pw_info("reload: %zu declared ranges\n", fresh.n);
+}
+
+static void default_textfile(struct watch *w)
+{
+	static char path[PATH_MAX];
+	struct stat st;
+
+	if (w->textfile || w->no_textfile)
+		return;
+	if (stat(PW_TEXTFILE_DIR, &st) || !S_ISDIR(st.st_mode))
+		return;
+	snprintf(path, sizeof(path), "%s/%s", PW_TEXTFILE_DIR, PW_TEXTFILE_NAME);
+	w->textfile = path;
+}
+
 int cmd_watch(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		PW_BASE_OPTIONS,
 		PW_DECL_OPTIONS,
 		{ "mode", required_argument, NULL, 'm' },
+		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
+		{ "no-textfile", no_argument, NULL, OPT_NO_TEXTFILE },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ 0 },
 	};
-	struct pw_cli c = { .cmd = "watch", .usage = usage, .mode = PW_MODE_TC };
-	struct pw_snapshot snap = {};
-	struct pw_report rep = {};
-	struct pw_session s;
+	static struct watch w;	/* its declaration sources are large */
+	unsigned long long next;
 	int rc, err;
 	time_t since;
 
-	rc = pw_cli_parse(&c, argc, argv, "i:p:c:m:vh", opts, NULL, NULL);
+	memset(&w, 0, sizeof(w));
+	w.c.cmd = "watch";
+	w.c.usage = usage;
+	w.c.mode = PW_MODE_TC;
+	w.interval_s = WATCH_INTERVAL_S;
+	rc = pw_cli_parse(&w.c, argc, argv, "i:p:c:m:vh", opts, own_option, &w);
 	if (rc >= 0)
 		goto out_decls;
-	rc = pw_cli_session(&c, &s);
+	if (w.textfile && w.no_textfile) {
+		pw_cli_usage_error("watch", "--textfile and --no-textfile together");
+		rc = PW_EXIT_USAGE;
+		goto out_decls;
+	}
+	default_textfile(&w);
+	w.live = isatty(STDOUT_FILENO);
+	rc = pw_cli_session(&w.c, &w.s);
 	if (rc)
 		goto out_decls;
 	pw_catch_stop_signals(false);
-	err = pw_bpffs_ensure();
+	pw_catch_reload_signal();
+	err = pw_snapshot_alloc(&w.snap);
+	if (!err)
+		err = pw_bpffs_ensure();
 	if (err < 0) {
 		rc = pw_cli_runtime(err);
 		goto out;
 	}
 	if (err > 0)
 		pw_warn("bpffs was not mounted (as under 'ip netns exec'); portwitness mounted one, and its counters last only as long as this mount namespace\n");
-	err = pw_session_load(&s, true);
+	err = pw_session_load(&w.s, true);
 	if (err) {
 		rc = pw_cli_runtime(err);
 		goto out;
 	}
-	if (pw_session_running(&s) && watch_alive(s.inst.owner_pid)) {
+	if (pw_session_running(&w.s) && watch_alive(w.s.inst.owner_pid)) {
 		pw_err("a watch (pid %u) already counts on %s; 'portwitness show -i %s' reads it\n",
-		       s.inst.owner_pid, s.iface.name, s.iface.name);
+		       w.s.inst.owner_pid, w.s.iface.name, w.s.iface.name);
 		rc = PW_EXIT_RUNTIME;
 		goto out;
 	}
-	err = pw_session_declare(&s, &c.decls);
+	err = pw_session_declare(&w.s, &w.c.decls);
 	if (!err)
-		err = pw_session_attach(&s, c.mode);
+		err = pw_session_attach(&w.s, w.c.mode);
 	if (err) {
 		rc = pw_cli_runtime(err);
 		goto out;
 	}
-	since = (time_t)s.inst.counters_since;
-	pw_info("watching %s (%s); counters since %s", s.iface.name,
-		pw_mode_name(c.mode), ctime(&since));
+	since = (time_t)w.s.inst.counters_since;
+	pw_info("watching %s (%s); counters since %s", w.s.iface.name,
+		pw_mode_name(w.c.mode), ctime(&since));
+	if (w.textfile)
+		pw_info("exporting to %s every %u s\n", w.textfile, w.interval_s);
 
-	while (!pw_stop_requested)
-		pw_sleep_until(pw_now_ns() + 3600ull * 1000000000ull);
-
+	next = pw_now_ns();
 	rc = PW_EXIT_OK;
-	err = pw_session_detach(&s);
+	while (!pw_stop_requested) {
+		if (pw_reload_requested)
+			reload(&w);
+		if (tick(&w, false)) {
+			rc = PW_EXIT_RUNTIME;
+			break;
+		}
+		next += w.interval_s * 1000000000ull;
+		/* After a suspend, the next export is an interval from now,
+		 * not a burst of the missed ones. */
+		if (next < pw_now_ns())
+			next = pw_now_ns() + w.interval_s * 1000000000ull;
+		pw_sleep_until(next);
+	}
+
+	err = pw_session_detach(&w.s);
 	if (err)
 		rc = PW_EXIT_RUNTIME;
 	else
 		pw_info("detached from %s; counters kept under %s\n",
-			s.iface.name, s.pin_dir);
-	if (c.decls.n && !pw_snapshot_alloc(&snap) &&
-	    !pw_snapshot_take(&s, &snap) &&
-	    !pw_report_build(&rep, &c.decls, &snap)) {
-		snprintf(rep.iface, sizeof(rep.iface), "%s", s.iface.name);
-		rep.command = "watch";
-		rep.mode = pw_mode_name(c.mode);
-		rep.duration_s = difftime(time(NULL), since);
-		pw_report_print_table(stdout, &rep);
-		pw_report_free(&rep);
-	}
-	pw_snapshot_free(&snap);
+			w.s.iface.name, w.s.pin_dir);
+	/* What came in up to the detach, folded and exported. */
+	tick(&w, true);
 out:
-	if (s.attached)
-		pw_session_detach(&s);
-	pw_session_close(&s);
+	if (w.s.attached)
+		pw_session_detach(&w.s);
+	pw_snapshot_free(&w.snap);
+	pw_session_close(&w.s);
 out_decls:
-	pw_decls_free(&c.decls);
+	pw_decls_free(&w.c.decls);
 	return rc;
 }

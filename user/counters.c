@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "counters.h"
@@ -158,6 +159,95 @@ void pw_snapshot_accumulate(struct pw_snapshot *acc,
 	for (k = 0; k < PW_STAT_COUNT; k++)
 		acc->stats[k] += delta(prev->stats[k], cur->stats[k]);
 	acc->real_ns = cur->real_ns;
+}
+
+void pw_hist_apply(const struct pw_hist_table *h,
+		   const struct pw_decl_table *decl, struct pw_snapshot *snap)
+{
+	const struct pw_hist_port *p;
+	struct pw_slot_total *t;
+	uint32_t slot, idx, grew;
+
+	for (slot = 0; slot < PW_PORT_SLOTS; slot++) {
+		idx = decl->index1[slot];
+		t = &snap->slots[slot];
+		if (!idx || idx > PW_DECLARED_MAX || !t->declared)
+			continue;
+		p = &h->port[idx - 1];
+		grew = (uint32_t)(t->unsolicited - p->raw_unsolicited);
+		t->unsolicited = p->unsolicited + grew;
+		t->replies = p->replies +
+			     (uint32_t)(t->replies - p->raw_replies);
+		t->last_seen_real_ns = grew ? snap->real_ns : p->last_seen_ns;
+	}
+}
+
+static void seq_bump(struct pw_hist_table *h)
+{
+	__atomic_fetch_add(&h->seq, 1, __ATOMIC_SEQ_CST);
+}
+
+void pw_hist_fold(struct pw_hist_table *h, const struct pw_decl_table *decl,
+		  const struct pw_snapshot *totals)
+{
+	const struct pw_slot_total *t;
+	struct pw_hist_port *p;
+	uint32_t slot, idx;
+
+	seq_bump(h);
+	for (slot = 0; slot < PW_PORT_SLOTS; slot++) {
+		idx = decl->index1[slot];
+		t = &totals->slots[slot];
+		if (!idx || idx > PW_DECLARED_MAX || !t->declared)
+			continue;
+		p = &h->port[idx - 1];
+		/* The raw sums moved by what the totals moved. */
+		p->raw_unsolicited += (uint32_t)(t->unsolicited - p->unsolicited);
+		p->raw_replies += (uint32_t)(t->replies - p->replies);
+		p->unsolicited = t->unsolicited;
+		p->replies = t->replies;
+		p->last_seen_ns = t->last_seen_real_ns;
+	}
+	h->folded_ns = totals->real_ns;
+	seq_bump(h);
+}
+
+int pw_hist_copy(const struct pw_hist_table *h, struct pw_hist_table *out)
+{
+	uint64_t before, after;
+	int tries;
+
+	/* A fold takes milliseconds; a reader retries a few times. */
+	for (tries = 0; tries < 1000; tries++) {
+		before = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+		if (before & 1) {
+			usleep(1000);
+			continue;
+		}
+		memcpy(out, h, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		after = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+		if (before == after)
+			return 0;
+	}
+	return -EAGAIN;
+}
+
+int pw_snapshot_take_totals(const struct pw_session *s,
+			    struct pw_snapshot *snap)
+{
+	struct pw_hist_table *h = malloc(sizeof(*h));
+	int err;
+
+	if (!h)
+		return -ENOMEM;
+	err = pw_hist_copy(s->hist, h);
+	if (!err)
+		err = pw_snapshot_take(s, snap);
+	if (!err)
+		pw_hist_apply(h, s->decl, snap);
+	free(h);
+	return err;
 }
 
 static int build_range(struct pw_range_result *res, const struct pw_range *r,

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "decl.h"
+#include "pw_hist.h"
 #include "pw_ports.h"
 #include "pw_stats.h"
 
@@ -65,6 +66,23 @@ void pw_snapshot_free(struct pw_snapshot *snap);
 void pw_snapshot_accumulate(struct pw_snapshot *acc,
 			    const struct pw_snapshot *prev,
 			    const struct pw_snapshot *cur);
+
+/* The 64-bit fold (pw_hist.h). A snapshot turns into totals since the maps
+ * were made: h's totals plus what the 32-bit counters grew since h's fold,
+ * last_seen_real_ns from the fold or, for ports that grew, snap's time.
+ * h must be a fold taken before snap was read. */
+void pw_hist_apply(const struct pw_hist_table *h,
+		   const struct pw_decl_table *decl, struct pw_snapshot *snap);
+/* Stores totals (a snapshot after pw_hist_apply with this h) as the new
+ * fold, under the seqlock; only the watch folds. */
+void pw_hist_fold(struct pw_hist_table *h, const struct pw_decl_table *decl,
+		  const struct pw_snapshot *totals);
+/* A consistent copy of the fold a watch may be writing: 0, or -EAGAIN. */
+int pw_hist_copy(const struct pw_hist_table *h, struct pw_hist_table *out);
+/* pw_snapshot_take, then pw_hist_apply with a copy of the fold taken
+ * first: 64-bit totals since the maps were made, as show and watch give. */
+int pw_snapshot_take_totals(const struct pw_session *s,
+			    struct pw_snapshot *snap);
 
 /* The declared ranges' answers from snap's totals: a snapshot (counts
  * since the maps were made) or what a window accumulated. */

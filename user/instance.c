@@ -36,13 +36,14 @@ static const char *const map_names[PW_MAP_COUNT] = {
 	[PW_MAP_FLOWS] = "pw_flows",
 	[PW_MAP_STATS] = "pw_stats",
 	[PW_MAP_INSTANCE] = "pw_instance",
+	[PW_MAP_HIST] = "pw_hist",
 };
 
 /* What a pinned map must look like to be ours and of this layout. */
 static const struct bpf_map_info map_shapes[PW_MAP_COUNT] = {
 	[PW_MAP_DECL] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
 			  .value_size = sizeof(struct pw_decl_table),
-			  .max_entries = 1 },
+			  .max_entries = 1, .map_flags = BPF_F_MMAPABLE },
 	[PW_MAP_COUNTS] = { .type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
 			    .value_size = sizeof(struct pw_port_count),
 			    .max_entries = PW_DECLARED_MAX },
@@ -62,6 +63,9 @@ static const struct bpf_map_info map_shapes[PW_MAP_COUNT] = {
 	[PW_MAP_INSTANCE] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
 			      .value_size = sizeof(struct pw_instance),
 			      .max_entries = 1 },
+	[PW_MAP_HIST] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
+			  .value_size = sizeof(struct pw_hist_table),
+			  .max_entries = 1, .map_flags = BPF_F_MMAPABLE },
 };
 
 /* The programs by role; each comes plain and asking conntrack. */
@@ -139,19 +143,29 @@ static int check_shape(int fd, enum pw_map_id id)
 		return -errno;
 	if (info.type != want->type || info.key_size != want->key_size ||
 	    info.value_size != want->value_size ||
-	    info.max_entries != want->max_entries)
+	    info.max_entries != want->max_entries ||
+	    (info.map_flags & BPF_F_MMAPABLE) != want->map_flags)
 		return -EPROTO;
 	return 0;
 }
 
-static int map_decl(struct pw_session *s)
+/* The two maps userspace writes in place: pw_decl and pw_hist. */
+static int map_shared(struct pw_session *s)
 {
-	void *mem = mmap(NULL, sizeof(*s->decl), PROT_READ | PROT_WRITE,
-			 MAP_SHARED, s->map_fd[PW_MAP_DECL], 0);
+	void *decl, *hist;
 
-	if (mem == MAP_FAILED)
+	decl = mmap(NULL, sizeof(*s->decl), PROT_READ | PROT_WRITE, MAP_SHARED,
+		    s->map_fd[PW_MAP_DECL], 0);
+	if (decl == MAP_FAILED)
 		return -errno;
-	s->decl = mem;
+	hist = mmap(NULL, sizeof(*s->hist), PROT_READ | PROT_WRITE, MAP_SHARED,
+		    s->map_fd[PW_MAP_HIST], 0);
+	if (hist == MAP_FAILED) {
+		munmap(decl, sizeof(*s->decl));
+		return -errno;
+	}
+	s->decl = decl;
+	s->hist = hist;
 	return 0;
 }
 
@@ -161,7 +175,10 @@ static void close_maps(struct pw_session *s)
 
 	if (s->decl)
 		munmap(s->decl, sizeof(*s->decl));
+	if (s->hist)
+		munmap(s->hist, sizeof(*s->hist));
 	s->decl = NULL;
+	s->hist = NULL;
 	for (i = 0; i < PW_MAP_COUNT; i++) {
 		if (s->map_fd[i] >= 0 && !s->skel)
 			close(s->map_fd[i]);
@@ -191,7 +208,7 @@ int pw_session_open_pinned(struct pw_session *s)
 		if (err)
 			goto fail;
 	}
-	err = map_decl(s);
+	err = map_shared(s);
 	if (!err)
 		err = pw_instance_read(s);
 	if (err)
@@ -218,6 +235,7 @@ static void skel_maps(struct portwitness *skel, struct bpf_map **maps)
 	maps[PW_MAP_SEEN] = skel->maps.pw_seen;
 	maps[PW_MAP_STATS] = skel->maps.pw_stats;
 	maps[PW_MAP_INSTANCE] = skel->maps.pw_instance;
+	maps[PW_MAP_HIST] = skel->maps.pw_hist;
 }
 
 static int prepare_pins(struct pw_session *s)
@@ -323,7 +341,7 @@ int pw_session_load(struct pw_session *s, bool pin)
 	for (i = 0; i < PW_MAP_COUNT; i++)
 		s->map_fd[i] = bpf_map__fd(maps[i]);
 	s->pinned = pin;
-	err = map_decl(s);
+	err = map_shared(s);
 	if (!err)
 		err = pw_instance_read(s);
 	return err;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "decl.h"
 #include "iface.h"
+#include "pw_hist.h"
 #include "pw_instance.h"
 #include "pw_ports.h"
 
@@ -23,6 +24,7 @@ enum pw_map_id {
 	PW_MAP_SEEN,
 	PW_MAP_STATS,
 	PW_MAP_INSTANCE,
+	PW_MAP_HIST,
 	PW_MAP_COUNT,
 };
 
@@ -34,6 +36,7 @@ struct pw_session {
 	struct portwitness *skel;	/* NULL when only pinned maps are open */
 	int map_fd[PW_MAP_COUNT];
 	struct pw_decl_table *decl;	/* the mmap of pw_decl */
+	struct pw_hist_table *hist;	/* the mmap of pw_hist */
 	struct pw_instance inst;	/* the attach record, as last read/written */
 	bool attached;			/* this process attached and must detach */
 	bool pinned;			/* maps live under pin_dir */

@@ -8,8 +8,7 @@ void pw_json_init(struct pw_json *j, FILE *f)
 	j->f = f;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_len(const unsigned char *s)
+size_t pw_utf8_len(const unsigned char *s)
 {
 	size_t n, i;
 	unsigned int cp;
@@ -52,7 +51,7 @@ void pw_json_write_string(FILE *f, const char *str)
 			fputc(*s++, f);
 		} else if (*s < 0x20 || *s == 0x7f) {
 			fprintf(f, "\\u%04x", *s++);
-		} else if ((n = utf8_len(s)) == 0) {
+		} else if ((n = pw_utf8_len(s)) == 0) {
 			fputs("\\ufffd", f);
 			s++;
 		} else {

@@ -26,6 +26,8 @@ void pw_json_double(struct pw_json *j, const char *key, double v);
 void pw_json_bool(struct pw_json *j, const char *key, bool v);
 /* Ends the document with a newline. */
 void pw_json_finish(struct pw_json *j);
+/* Length of the valid UTF-8 sequence at s, or 0 (also for a NUL). */
+size_t pw_utf8_len(const unsigned char *s);
 /* The JSON string of s, quotes included, invalid UTF-8 as U+FFFD. */
 void pw_json_write_string(FILE *f, const char *s);
 
