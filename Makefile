@@ -22,7 +22,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 # What a fresh Debian 12 needs to build, run and test; installed once.
 DEB_BUILD := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc
 DEB_TEST := libcmocka-dev iproute2 iputils-ping socat jq ethtool procps nftables \
-	util-linux
+	util-linux prometheus prometheus-node-exporter curl
 DEPS_STAMP := $(OUT)/.deps-installed
 
 ifeq ($(V),1)

@@ -47,6 +47,10 @@ cleanup() {
 	done
 	ip netns del "$NS_S" 2>/dev/null
 	ip netns del "$NS_C" 2>/dev/null
+	# A test's own mounts under TMP (private to its mount namespace).
+	findmnt -rn -o TARGET | grep "^$TMP/" | sort -r | while read -r m; do
+		umount "$m"
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -111,7 +115,7 @@ wait_attached() {
 		fi
 		sleep 0.1
 	done
-	fail "portwitness did not attach to $DEV_S within 5 s"
+	fail "portwitness did not attach to $DEV_S within 5 s${1:+: $(cat "$1" 2>/dev/null)}"
 }
 
 # How many portwitness filters are on the server's veth ingress or egress
@@ -123,4 +127,21 @@ pw_filters() {
 # jq over a file, failing the test on a parse error.
 jqf() {
 	jq -r "$1" "$2" 2>/dev/null || fail "jq '$1' on $(basename "$2"): $(head -c 300 "$2")"
+}
+
+# The value of one sample in a textfile: metric NAME LABELS FILE, where
+# LABELS is the exact label set without braces; empty when absent.
+metric() {
+	awk -v want="$1{$2}" '!/^#/ && $1 == want { print $2 }' "$3"
+}
+
+# wait_metric NAME LABELS FILE VALUE: until the textfile says VALUE (5 s).
+wait_metric() {
+	local i got
+	for i in $(seq 50); do
+		got=$(metric "$1" "$2" "$3" 2>/dev/null)
+		[ "$got" = "$4" ] && return 0
+		sleep 0.1
+	done
+	fail "$1{$2} in $(basename "$3"): expected $4 within 5 s, got '$got'"
 }
