@@ -15,12 +15,12 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-DPW_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUT)
-LDLIBS += -lbpf -lelf -lz
+LDLIBS += -lbpf -lelf -lz -lyaml
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux -Iinclude -Ibpf
 
 # What a fresh Debian 12 needs to build, run and test; installed once.
-DEB_BUILD := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc
+DEB_BUILD := clang llvm libbpf-dev libelf-dev zlib1g-dev libyaml-dev bpftool make gcc
 DEB_TEST := libcmocka-dev iproute2 iputils-ping socat jq ethtool procps nftables \
 	util-linux prometheus prometheus-node-exporter curl
 DEPS_STAMP := $(OUT)/.deps-installed
@@ -143,9 +143,9 @@ bench: $(BIN) $(BENCH)/bench_bpf $(BENCH)/bench_user
 # The declaration parsers under libFuzzer, ASan and UBSan, for FUZZ_SECONDS
 # (clang's fuzzer runtime: libclang-rt-14-dev). Not part of 'make test'.
 FUZZ_SECONDS ?= 120
-$(OUT)/fuzz_decl: tests/fuzz/fuzz_decl.c user/decl.c user/profiles.c | $(OUT)/tests
+$(OUT)/fuzz_decl: tests/fuzz/fuzz_decl.c user/decl.c user/profiles.c user/services.c | $(OUT)/tests
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser $^ -o $@
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser $^ -lyaml -o $@
 fuzz: $(OUT)/fuzz_decl
 	@mkdir -p $(OUT)/fuzz-corpus
 	$(OUT)/fuzz_decl -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \

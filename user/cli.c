@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -106,13 +107,33 @@ static int declaration(struct pw_decls *d, int opt, const char *arg,
 	int r;
 
 	err[0] = '\0';
-	if (opt == 'p')
+	const char *ufw_dir = getenv("PORTWITNESS_UFW_DIR");
+
+	switch (opt) {
+	case 'p':
 		r = pw_decls_add_profile(d, arg, err, sizeof(err));
-	else if (opt == 'c')
+		break;
+	case 'c':
 		r = pw_decls_add_ufw_file(d, arg, err, sizeof(err));
-	else
+		break;
+	case PW_OPT_FROM_SNIKKET:
+		r = pw_decls_add_snikket_file(d, arg, err, sizeof(err));
+		break;
+	case PW_OPT_FROM_LIVEKIT:
+		r = pw_decls_add_livekit_file(d, arg, err, sizeof(err));
+		break;
+	case PW_OPT_FROM_COTURN:
+		r = pw_decls_add_coturn_file(d, arg, err, sizeof(err));
+		break;
+	case PW_OPT_FROM_UFW:
+		/* The directory is ufw's; tests point elsewhere. */
+		r = pw_decls_add_ufw_app(d, ufw_dir && *ufw_dir ? ufw_dir : PW_UFW_APPS_DIR,
+					 arg, err, sizeof(err));
+		break;
+	default:
 		r = pw_decls_add_inline(d, arg, ++*inline_count, err,
 					sizeof(err));
+	}
 	if (!r)
 		return 0;
 	fprintf(stderr, "%s\n", err[0] ? err : strerror(-r));
@@ -147,6 +168,10 @@ int pw_cli_parse(struct pw_cli *c, int argc, char **argv, const char *shortopts,
 		case 'p':
 		case 'c':
 		case PW_OPT_PORTS:
+		case PW_OPT_FROM_SNIKKET:
+		case PW_OPT_FROM_LIVEKIT:
+		case PW_OPT_FROM_COTURN:
+		case PW_OPT_FROM_UFW:
 			if (c->nsources == PW_DECL_SOURCES_MAX) {
 				pw_cli_usage_error(c->cmd, "more than %d declaration options",
 						   PW_DECL_SOURCES_MAX);

@@ -22,6 +22,10 @@ enum pw_exit {
 enum {
 	PW_OPT_PORTS = 0x100,
 	PW_OPT_JSON,
+	PW_OPT_FROM_SNIKKET,
+	PW_OPT_FROM_LIVEKIT,
+	PW_OPT_FROM_COTURN,
+	PW_OPT_FROM_UFW,
 };
 
 /* Long options for the option tables: every command's, then those of the
@@ -33,7 +37,18 @@ enum {
 #define PW_DECL_OPTIONS \
 	{ "profile", required_argument, NULL, 'p' }, \
 	{ "config", required_argument, NULL, 'c' }, \
-	{ "ports", required_argument, NULL, PW_OPT_PORTS }
+	{ "ports", required_argument, NULL, PW_OPT_PORTS }, \
+	{ "from-snikket", required_argument, NULL, PW_OPT_FROM_SNIKKET }, \
+	{ "from-livekit", required_argument, NULL, PW_OPT_FROM_LIVEKIT }, \
+	{ "from-coturn", required_argument, NULL, PW_OPT_FROM_COTURN }, \
+	{ "from-ufw", required_argument, NULL, PW_OPT_FROM_UFW }
+
+/* Help lines for the options that read the services' own configs. */
+#define PW_FROM_HELP \
+"      --from-snikket FILE  Snikket's snikket.conf (its TURN range, web ports)\n" \
+"      --from-livekit FILE  LiveKit's YAML, as plugNmeet installs it\n" \
+"      --from-coturn FILE   coturn's turnserver.conf\n" \
+"      --from-ufw NAME      ufw application profile NAME in " PW_UFW_APPS_DIR "\n"
 
 extern volatile sig_atomic_t pw_stop_requested;
 /* Set by SIGHUP once pw_catch_reload_signal() is called; sleeps are cut
@@ -52,7 +67,7 @@ unsigned long long pw_now_ns(void);
 /* Declaration options kept for a reload (watch's SIGHUP). */
 #define PW_DECL_SOURCES_MAX 256
 struct pw_decl_source {
-	int opt;		/* 'p', 'c', PW_OPT_PORTS */
+	int opt;		/* 'p', 'c', PW_OPT_PORTS, PW_OPT_FROM_* */
 	const char *arg;	/* from argv: lives as long as the process */
 };
 

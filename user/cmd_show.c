@@ -35,7 +35,7 @@ static void usage(FILE *f)
 "\n"
 "Prints the counters pinned for IFACE since they began: whether a watch\n"
 "is attached, the memory its maps use, the busiest ports, and with\n"
-"declarations (-p, -c, --ports as for verify) a table per range.\n"
+"declarations (-p, -c, --ports, --from-* as for verify) a table per range.\n"
 "\n"
 "  -i, --interface IFACE  the watched interface\n"
 "      --json             machine-readable (docs/json.md)\n"

@@ -33,6 +33,7 @@ static void usage(FILE *f)
 "  -p, --profile NAME     a built-in profile (portwitness profiles)\n"
 "  -c, --config FILE      a ufw application profile ([NAME] / ports=...)\n"
 "      --ports NAME=SPEC  inline, ufw syntax: 'turn=3478|49152:65535/udp'\n"
+PW_FROM_HELP
 "\n"
 "OPTIONS:\n"
 "  -i, --interface IFACE  the interface clients reach the server on\n"

@@ -49,6 +49,7 @@ static void usage(FILE *f)
 "  -p, --profile NAME     a built-in profile (repeatable)\n"
 "  -c, --config FILE      a ufw application profile (repeatable)\n"
 "      --ports NAME=SPEC  inline declaration, ufw syntax (repeatable)\n"
+PW_FROM_HELP
 "  -m, --mode tc|xdp      tc (default): clsact, beside other programs;\n"
 "                         xdp: native XDP ingress, never over another one\n"
 "      --textfile PATH    node_exporter textfile to rewrite (default\n"

@@ -14,8 +14,7 @@
 #include <unistd.h>
 #include "decl.h"
 
-__attribute__((format(printf, 4, 5)))
-static int decl_error(char *err, size_t errlen, const char *where,
+int pw_decl_error(char *err, size_t errlen, const char *where,
 		      const char *fmt, ...)
 {
 	size_t n;
@@ -128,17 +127,17 @@ static int parse_port(const char *s, const char *e, uint16_t *port,
 
 	trim(&s, &e);
 	if (s == e)
-		return decl_error(err, errlen, where, "a port number is missing");
+		return pw_decl_error(err, errlen, where, "a port number is missing");
 	for (p = s; p < e; p++) {
 		if (!isdigit((unsigned char)*p))
-			return decl_error(err, errlen, where,
+			return pw_decl_error(err, errlen, where,
 					  "'%.*s' is not a port number",
 					  quote_len(s, e), s);
 		if (v <= 65535)
 			v = v * 10 + (unsigned long)(*p - '0');
 	}
 	if (v == 0 || v > 65535)
-		return decl_error(err, errlen, where,
+		return pw_decl_error(err, errlen, where,
 				  "port %.*s is out of range (1-65535)",
 				  quote_len(s, e), s);
 	*port = (uint16_t)v;
@@ -157,7 +156,7 @@ static int parse_ports(const char *s, const char *e, uint16_t *first,
 		if (*p != ':' && *p != '-')
 			continue;
 		if (sep)
-			return decl_error(err, errlen, where,
+			return pw_decl_error(err, errlen, where,
 					  "'%.*s' is not a port or a range",
 					  quote_len(s, e), s);
 		sep = p;
@@ -171,7 +170,7 @@ static int parse_ports(const char *s, const char *e, uint16_t *first,
 	if (!r)
 		r = parse_port(sep + 1, e, last, where, err, errlen);
 	if (!r && *first > *last)
-		return decl_error(err, errlen, where,
+		return pw_decl_error(err, errlen, where,
 				  "range %u%c%u: the first port is above the last",
 				  *first, *sep, *last);
 	return r;
@@ -190,21 +189,21 @@ static int add_entry(struct pw_decls *d, const char *service, const char *s,
 
 	trim(&s, &e);
 	if (s == e)
-		return decl_error(err, errlen, where,
+		return pw_decl_error(err, errlen, where,
 				  "an empty entry in the port list");
 	if (slash) {
 		const char *ps = slash + 1, *pe = e;
 
 		trim(&ps, &pe);
 		if (ps == pe)
-			return decl_error(err, errlen, where,
+			return pw_decl_error(err, errlen, where,
 					  "a protocol is missing after '/'");
 		if ((size_t)(pe - ps) == 3 && !strncasecmp(ps, "tcp", 3))
 			udp = false;
 		else if ((size_t)(pe - ps) == 3 && !strncasecmp(ps, "udp", 3))
 			tcp = false;
 		else
-			return decl_error(err, errlen, where,
+			return pw_decl_error(err, errlen, where,
 					  "unknown protocol '%.*s' (tcp or udp)",
 					  (int)(pe - ps > 20 ? 20 : pe - ps), ps);
 	}
@@ -220,9 +219,9 @@ static int add_entry(struct pw_decls *d, const char *service, const char *s,
 			r = pw_decls_add(d, service, PW_PROTO_UDP, first, last,
 					 required);
 		if (r == -ENOMEM)
-			return decl_error(err, errlen, where, "out of memory");
+			return pw_decl_error(err, errlen, where, "out of memory");
 		if (r == -E2BIG)
-			return decl_error(err, errlen, where,
+			return pw_decl_error(err, errlen, where,
 					  "more than %d ranges declared: write a long run of ports as one range (a:b)",
 					  PW_RANGES_MAX);
 		if (r)
@@ -241,12 +240,12 @@ int pw_decls_add_spec(struct pw_decls *d, const char *service,
 	int r;
 
 	if (!service_name_ok(service, strlen(service)))
-		return decl_error(err, errlen, where,
+		return pw_decl_error(err, errlen, where,
 				  "the service name must be 1-%d printable bytes",
 				  PW_SERVICE_MAX - 1);
 	trim(&s, &e);
 	if (s == e)
-		return decl_error(err, errlen, where, "the port list is empty");
+		return pw_decl_error(err, errlen, where, "the port list is empty");
 	for (p = s; p <= e; p = q + 1) {
 		q = memchr(p, '|', (size_t)(e - p));
 		if (!q)
@@ -269,12 +268,12 @@ int pw_decls_add_inline(struct pw_decls *d, const char *arg, int argno,
 
 	snprintf(where, sizeof(where), "--ports:%d", argno);
 	if (!eq)
-		return decl_error(err, errlen, where,
+		return pw_decl_error(err, errlen, where,
 				  "expected NAME=PORTS (e.g. turn=3478|49152:65535/udp), got '%.40s'",
 				  arg);
 	trim(&s, &e);
 	if (!service_name_ok(s, (size_t)(e - s)))
-		return decl_error(err, errlen, where,
+		return pw_decl_error(err, errlen, where,
 				  "the service name before '=' must be 1-%d printable bytes",
 				  PW_SERVICE_MAX - 1);
 	snprintf(name, sizeof(name), "%.*s", (int)(e - s), s);
@@ -295,7 +294,7 @@ static int finish_section(const struct ufw_section *sec, const char *file,
 	if (!sec->name[0] || sec->has_ports)
 		return 0;
 	snprintf(where, sizeof(where), "%s:%u", file, sec->line);
-	return decl_error(err, errlen, where, "[%s] has no ports= line",
+	return pw_decl_error(err, errlen, where, "[%s] has no ports= line",
 			  sec->name);
 }
 
@@ -320,7 +319,7 @@ int pw_decls_add_ufw_text(struct pw_decls *d, const char *text, size_t len,
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u", file, lineno);
 		if (memchr(line, '\0', (size_t)(nl - line)))
-			return decl_error(err, errlen, where,
+			return pw_decl_error(err, errlen, where,
 					  "a NUL byte: this is not a text file");
 		s = line;
 		e = nl;
@@ -332,25 +331,25 @@ int pw_decls_add_ufw_text(struct pw_decls *d, const char *text, size_t len,
 			if (r)
 				return r;
 			if (e[-1] != ']' || e - s < 2)
-				return decl_error(err, errlen, where,
+				return pw_decl_error(err, errlen, where,
 						  "a section header is [NAME], got '%.*s'",
 						  quote_len(s, e), s);
 			s++;
 			e--;
 			trim(&s, &e);
 			if (!service_name_ok(s, (size_t)(e - s)))
-				return decl_error(err, errlen, where,
+				return pw_decl_error(err, errlen, where,
 						  "a section name must be 1-%d printable bytes",
 						  PW_SERVICE_MAX - 1);
 			snprintf(sec.name, sizeof(sec.name), "%.*s",
 				 (int)(e - s), s);
 			for (i = 0; i < nnames; i++)
 				if (!strcmp(names[i], sec.name))
-					return decl_error(err, errlen, where,
+					return pw_decl_error(err, errlen, where,
 							  "[%s] appears twice in the file",
 							  sec.name);
 			if (nnames == sizeof(names) / sizeof(names[0]))
-				return decl_error(err, errlen, where,
+				return pw_decl_error(err, errlen, where,
 						  "more than %zu sections",
 						  nnames);
 			memcpy(names[nnames++], sec.name, sizeof(sec.name));
@@ -364,11 +363,11 @@ int pw_decls_add_ufw_text(struct pw_decls *d, const char *text, size_t len,
 			if (*p == '=' || *p == ':')
 				sep = p;
 		if (!sep || sep == s)
-			return decl_error(err, errlen, where,
+			return pw_decl_error(err, errlen, where,
 					  "expected KEY=VALUE or [SECTION], got '%.*s'",
 					  quote_len(s, e), s);
 		if (!sec.name[0])
-			return decl_error(err, errlen, where,
+			return pw_decl_error(err, errlen, where,
 					  "'%.*s' is outside any section: a ufw profile starts with [NAME]",
 					  quote_len(s, e), s);
 		p = sep;
@@ -377,12 +376,12 @@ int pw_decls_add_ufw_text(struct pw_decls *d, const char *text, size_t len,
 		if ((size_t)(p - s) != 5 || strncasecmp(s, "ports", 5))
 			continue;	/* title=, description=: not ours */
 		if (sec.has_ports)
-			return decl_error(err, errlen, where,
+			return pw_decl_error(err, errlen, where,
 					  "[%s] has a second ports= line", sec.name);
 		sec.has_ports = true;
 		value = strndup(sep + 1, (size_t)(e - sep - 1));
 		if (!value)
-			return decl_error(err, errlen, where, "out of memory");
+			return pw_decl_error(err, errlen, where, "out of memory");
 		r = pw_decls_add_spec(d, sec.name, value, true, where, err,
 				      errlen);
 		free(value);
@@ -394,61 +393,78 @@ int pw_decls_add_ufw_text(struct pw_decls *d, const char *text, size_t len,
 		return r;
 	if (!sections) {
 		snprintf(where, sizeof(where), "%s:%u", file, lineno ? lineno : 1);
-		return decl_error(err, errlen, where,
+		return pw_decl_error(err, errlen, where,
 				  "no application profile here: expected [NAME] and ports=...");
 	}
 	return 0;
 }
 
-int pw_decls_add_ufw_file(struct pw_decls *d, const char *path, char *err,
-			  size_t errlen)
+int pw_read_config(const char *path, const char *what, char **text,
+		   size_t *len, char *err, size_t errlen)
 {
 	char where[PW_ERR_MAX / 2];
-	size_t len = 0;
 	struct stat st;
 	ssize_t n;
 	char *buf;
-	int fd, r;
+	int fd, r = 0;
 
+	*text = NULL;
+	*len = 0;
 	snprintf(where, sizeof(where), "%s:0", path);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return decl_error(err, errlen, where, "cannot read: %s",
+		return pw_decl_error(err, errlen, where, "cannot read: %s",
 				  strerror(errno));
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(fd);
-		return decl_error(err, errlen, where,
-				  "is a directory, not a ufw profile");
+		return pw_decl_error(err, errlen, where, "is a directory, not %s",
+				  what);
 	}
 	/* Blocking reads from here on (a FIFO, /dev/stdin). */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	buf = malloc(PW_PROFILE_FILE_MAX + 1);
 	if (!buf) {
 		close(fd);
-		return decl_error(err, errlen, where, "out of memory");
+		return pw_decl_error(err, errlen, where, "out of memory");
 	}
-	while (len <= PW_PROFILE_FILE_MAX) {
-		n = read(fd, buf + len, PW_PROFILE_FILE_MAX + 1 - len);
+	while (*len <= PW_PROFILE_FILE_MAX) {
+		n = read(fd, buf + *len, PW_PROFILE_FILE_MAX + 1 - *len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			r = decl_error(err, errlen, where, "cannot read: %s",
+			r = pw_decl_error(err, errlen, where, "cannot read: %s",
 				       strerror(errno));
-			goto out;
+			break;
 		}
 		if (n == 0)
 			break;
-		len += (size_t)n;
+		*len += (size_t)n;
 	}
-	if (len > PW_PROFILE_FILE_MAX) {
-		r = decl_error(err, errlen, where,
-			       "larger than %u KiB: not a ufw profile",
-			       PW_PROFILE_FILE_MAX / 1024);
-		goto out;
-	}
-	r = pw_decls_add_ufw_text(d, buf, len, path, err, errlen);
-out:
-	free(buf);
+	if (!r && *len > PW_PROFILE_FILE_MAX)
+		r = pw_decl_error(err, errlen, where, "larger than %u KiB: not %s",
+			       PW_PROFILE_FILE_MAX / 1024, what);
 	close(fd);
+	if (r) {
+		free(buf);
+		*len = 0;
+		return r;
+	}
+	buf[*len] = '\0';	/* for parsers that want a string */
+	*text = buf;
+	return 0;
+}
+
+int pw_decls_add_ufw_file(struct pw_decls *d, const char *path, char *err,
+			  size_t errlen)
+{
+	size_t len;
+	char *buf;
+	int r;
+
+	r = pw_read_config(path, "a ufw profile", &buf, &len, err, errlen);
+	if (r)
+		return r;
+	r = pw_decls_add_ufw_text(d, buf, len, path, err, errlen);
+	free(buf);
 	return r;
 }

@@ -28,6 +28,10 @@ struct pw_decls {
 	size_t cap;
 };
 
+/* Puts "WHERE: what" in err; returns -EINVAL. */
+int pw_decl_error(char *err, size_t errlen, const char *where,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* All return 0 or a negative errno; on a bad declaration -EINVAL with
  * "FILE:LINE: what is wrong" in err. */
 
@@ -48,9 +52,34 @@ int pw_decls_add_ufw_text(struct pw_decls *d, const char *text, size_t len,
 			  const char *file, char *err, size_t errlen);
 int pw_decls_add_ufw_file(struct pw_decls *d, const char *path, char *err,
 			  size_t errlen);
+/* A configuration file of at most PW_PROFILE_FILE_MAX bytes, NUL-ended
+ * (the NUL is not in len); what names it in messages ("a ufw profile").
+ * The caller frees *text. */
+int pw_read_config(const char *path, const char *what, char **text,
+		   size_t *len, char *err, size_t errlen);
 int pw_decls_add_profile(struct pw_decls *d, const char *name, char *err,
 			 size_t errlen);
 void pw_decls_free(struct pw_decls *d);
+
+/* From the services' own configuration (services.c). The _text forms
+ * parse len bytes and name lines as "FILE:LINE". */
+int pw_decls_add_snikket_text(struct pw_decls *d, const char *text, size_t len,
+			      const char *file, char *err, size_t errlen);
+int pw_decls_add_snikket_file(struct pw_decls *d, const char *path, char *err,
+			      size_t errlen);
+int pw_decls_add_coturn_text(struct pw_decls *d, const char *text, size_t len,
+			     const char *file, char *err, size_t errlen);
+int pw_decls_add_coturn_file(struct pw_decls *d, const char *path, char *err,
+			     size_t errlen);
+/* LiveKit's YAML, parsed with libyaml. */
+int pw_decls_add_livekit_text(struct pw_decls *d, const char *text, size_t len,
+			      const char *file, char *err, size_t errlen);
+int pw_decls_add_livekit_file(struct pw_decls *d, const char *path, char *err,
+			      size_t errlen);
+/* The ufw application profile [name] (any case) among the files of dir. */
+#define PW_UFW_APPS_DIR "/etc/ufw/applications.d"
+int pw_decls_add_ufw_app(struct pw_decls *d, const char *dir, const char *name,
+			 char *err, size_t errlen);
 
 uint32_t pw_range_size(const struct pw_range *r);
 const char *pw_proto_name(enum pw_proto proto);

@@ -22,6 +22,13 @@ static const struct pw_profile profiles[] = {
 		.optional = NULL,
 		.source = "Snikket docs, Firewall",
 	},
+	{
+		.name = "jitsi",
+		.title = "Jitsi Meet (web, videobridge, TURN)",
+		.required = "80/tcp|443/tcp|10000/udp",
+		.optional = "3478/udp|5349/tcp",
+		.source = "Jitsi Meet handbook, self-hosting guide: firewall",
+	},
 };
 
 const struct pw_profile *pw_profiles(size_t *count)

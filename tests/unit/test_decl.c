@@ -248,10 +248,22 @@ static void test_nul_byte_is_refused(void **state)
  * must not read past it. The text ends where a PROT_NONE page begins. */
 static void test_quoting_a_bad_last_line_stays_inside_the_text(void **state)
 {
-	static const char *const texts[] = {
-		"[a]\nports=1/tcp\ngarbage-at-the-end",
-		"ports=80/tcp",
-		"[a]\nports=1/tcp\n[unclosed",
+	static const struct {
+		int (*parse)(struct pw_decls *, const char *, size_t,
+			     const char *, char *, size_t);
+		const char *text;
+	} texts[] = {
+		{ pw_decls_add_ufw_text, "[a]\nports=1/tcp\ngarbage-at-the-end" },
+		{ pw_decls_add_ufw_text, "ports=80/tcp" },
+		{ pw_decls_add_ufw_text, "[a]\nports=1/tcp\n[unclosed" },
+		/* found by make fuzz: a snikket.conf line without '=' */
+		{ pw_decls_add_snikket_text, "A=1\nno-equals-sign-here" },
+		{ pw_decls_add_snikket_text, "SNIKKET_TWEAK_HTTP_PORT=eighty" },
+		{ pw_decls_add_snikket_text, "SNIKKET_TWEAK_HTTP_PORT=\"80" },
+		{ pw_decls_add_coturn_text, "listening-port=abc" },
+		{ pw_decls_add_coturn_text, "no-udp=maybe" },
+		{ pw_decls_add_livekit_text, "rtc:\n  tcp_port: [1" },
+		{ pw_decls_add_livekit_text, "rtc:\n  tcp_port: x" },
 	};
 	long page = sysconf(_SC_PAGESIZE);
 	char *mem = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
@@ -264,10 +276,10 @@ static void test_quoting_a_bad_last_line_stays_inside_the_text(void **state)
 	assert_true(mem != MAP_FAILED);
 	assert_int_equal(mprotect(mem + page, (size_t)page, PROT_NONE), 0);
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		len = strlen(texts[i]);
-		memcpy(mem + page - len, texts[i], len);
-		assert_int_equal(pw_decls_add_ufw_text(&d, mem + page - len, len,
-						       "prof", err, sizeof(err)),
+		len = strlen(texts[i].text);
+		memcpy(mem + page - len, texts[i].text, len);
+		assert_int_equal(texts[i].parse(&d, mem + page - len, len,
+						"prof", err, sizeof(err)),
 				 -EINVAL);
 		pw_decls_free(&d);
 	}
