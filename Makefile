@@ -46,7 +46,7 @@ BPF_TEST_BIN := $(OUT)/tests/bpf_test_run
 TOOLS := $(OUT)/tests/pw_send
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test test-unit test-bpf test-e2e bench fuzz clean vmlinux install
+.PHONY: all deps run test test-unit test-bpf test-e2e bench fuzz clean vmlinux install uninstall
 
 all: $(BIN)
 
@@ -156,8 +156,30 @@ vmlinux: $(DEPS_STAMP)
 	$(call msg,GEN,vmlinux/vmlinux.h)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
-install: $(BIN)
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/portwitness
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, portwitness(8),
+# the unit portwitness@.service (systemd also reads /usr/local/lib/systemd)
+# and an example conf. make uninstall removes exactly these.
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/portwitness
+INSTALLED := $(SBINDIR)/portwitness $(MANDIR)/man8/portwitness.8 \
+	$(UNITDIR)/portwitness@.service $(DOCDIR)/example.conf
+$(OUT)/portwitness@.service: docs/portwitness@.service.in Makefile | $(OUT)/user
+	$(call msg,GEN,$@)
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' $< > $@
+install: $(BIN) $(OUT)/portwitness@.service
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/portwitness
+	install -D -m 0644 docs/portwitness.8 $(DESTDIR)$(MANDIR)/man8/portwitness.8
+	install -D -m 0644 $(OUT)/portwitness@.service $(DESTDIR)$(UNITDIR)/portwitness@.service
+	install -D -m 0644 docs/example.conf $(DESTDIR)$(DOCDIR)/example.conf
+	@[ -n "$(DESTDIR)" ] || ! command -v systemctl >/dev/null || \
+		systemctl daemon-reload 2>/dev/null || true
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@[ -n "$(DESTDIR)" ] || ! command -v systemctl >/dev/null || \
+		systemctl daemon-reload 2>/dev/null || true
 
 clean:
 	$(call msg,CLEAN,$(OUT))

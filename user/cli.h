@@ -35,6 +35,7 @@ enum {
 	{ "verbose", no_argument, NULL, 'v' }, \
 	{ "help", no_argument, NULL, 'h' }
 #define PW_DECL_OPTIONS \
+	{ "conf", required_argument, NULL, 'f' }, \
 	{ "profile", required_argument, NULL, 'p' }, \
 	{ "config", required_argument, NULL, 'c' }, \
 	{ "ports", required_argument, NULL, PW_OPT_PORTS }, \
@@ -45,6 +46,8 @@ enum {
 
 /* Help lines for the options that read the services' own configs. */
 #define PW_FROM_HELP \
+"  -f, --conf FILE          a portwitness conf: one setting per line, the\n" \
+"                           long options without '--' ('profile snikket')\n" \
 "      --from-snikket FILE  Snikket's snikket.conf (its TURN range, web ports)\n" \
 "      --from-livekit FILE  LiveKit's YAML, as plugNmeet installs it\n" \
 "      --from-coturn FILE   coturn's turnserver.conf\n" \
@@ -67,7 +70,7 @@ unsigned long long pw_now_ns(void);
 /* Declaration options kept for a reload (watch's SIGHUP). */
 #define PW_DECL_SOURCES_MAX 256
 struct pw_decl_source {
-	int opt;		/* 'p', 'c', PW_OPT_PORTS, PW_OPT_FROM_* */
+	int opt;		/* 'f', 'p', 'c', PW_OPT_PORTS, PW_OPT_FROM_* */
 	const char *arg;	/* from argv: lives as long as the process */
 };
 
@@ -80,6 +83,9 @@ struct pw_cli {
 	int inline_count;		/* --ports seen so far */
 	struct pw_decl_source sources[PW_DECL_SOURCES_MAX];
 	size_t nsources;
+	const struct option *longopts;	/* the command's, for conf files */
+	char *owned[PW_DECL_SOURCES_MAX];	/* values read from conf files */
+	size_t nowned;
 	bool json;			/* --json */
 	enum pw_mode mode;		/* -m */
 };
@@ -92,10 +98,12 @@ struct pw_cli {
 int pw_cli_parse(struct pw_cli *c, int argc, char **argv, const char *shortopts,
 		 const struct option *longopts,
 		 int (*own)(void *ctx, int opt, const char *arg), void *ctx);
+/* Frees what parsing gave c (declarations, conf values). */
+void pw_cli_free(struct pw_cli *c);
 /* Reads the declarations again from the options that gave c->decls
  * (files may have changed): 0 with *out filled, or PW_EXIT_USAGE with the
  * reason printed and *out empty. */
-int pw_cli_reload_decls(const struct pw_cli *c, struct pw_decls *out);
+int pw_cli_reload_decls(struct pw_cli *c, struct pw_decls *out);
 /* -i IFACE to a resolved interface; PW_EXIT_USAGE or PW_EXIT_RUNTIME. */
 int pw_cli_interface(const char *name, struct pw_iface *iface);
 struct pw_session;

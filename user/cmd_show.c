@@ -250,7 +250,7 @@ int cmd_show(int argc, char **argv)
 	bool attached;
 	int rc, err, k;
 
-	rc = pw_cli_parse(&c, argc, argv, "i:p:c:vh", opts, NULL, NULL);
+	rc = pw_cli_parse(&c, argc, argv, "i:f:p:c:vh", opts, NULL, NULL);
 	if (rc >= 0)
 		goto out_decls;
 	rc = pw_cli_session(&c, &s);
@@ -297,6 +297,6 @@ out:
 	pw_snapshot_free(&snap);
 	pw_session_close(&s);
 out_decls:
-	pw_decls_free(&c.decls);
+	pw_cli_free(&c);
 	return rc;
 }

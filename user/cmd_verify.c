@@ -159,12 +159,12 @@ int cmd_verify(int argc, char **argv)
 	bool reused;
 	int rc, err;
 
-	rc = pw_cli_parse(&c, argc, argv, "i:p:c:d:m:vh", opts, duration_option,
+	rc = pw_cli_parse(&c, argc, argv, "i:f:p:c:d:m:vh", opts, duration_option,
 			  &duration);
 	if (rc >= 0)
 		goto out_decls;
 	if (!c.decls.n) {
-		pw_cli_usage_error("verify", "nothing declared: give -p PROFILE, -c FILE or --ports NAME=SPEC");
+		pw_cli_usage_error("verify", "nothing declared: give -p PROFILE, -c FILE, --ports NAME=SPEC, --from-SERVICE FILE or -f CONF");
 		rc = PW_EXIT_USAGE;
 		goto out_decls;
 	}
@@ -219,6 +219,6 @@ out:
 	pw_snapshot_free(&after);
 	pw_snapshot_free(&acc);
 out_decls:
-	pw_decls_free(&c.decls);
+	pw_cli_free(&c);
 	return rc;
 }

@@ -313,7 +313,7 @@ int cmd_watch(int argc, char **argv)
 	w.c.usage = usage;
 	w.c.mode = PW_MODE_TC;
 	w.interval_s = WATCH_INTERVAL_S;
-	rc = pw_cli_parse(&w.c, argc, argv, "i:p:c:m:vh", opts, own_option, &w);
+	rc = pw_cli_parse(&w.c, argc, argv, "i:f:p:c:m:vh", opts, own_option, &w);
 	if (rc >= 0)
 		goto out_decls;
 	if (w.textfile && w.no_textfile) {
@@ -392,6 +392,6 @@ out:
 	pw_snapshot_free(&w.snap);
 	pw_session_close(&w.s);
 out_decls:
-	pw_decls_free(&w.c.decls);
+	pw_cli_free(&w.c);
 	return rc;
 }

@@ -259,14 +259,13 @@ int pw_decls_add_spec(struct pw_decls *d, const char *service,
 	return 0;
 }
 
-int pw_decls_add_inline(struct pw_decls *d, const char *arg, int argno,
-			char *err, size_t errlen)
+int pw_decls_add_named(struct pw_decls *d, const char *arg, const char *where,
+		       char *err, size_t errlen)
 {
 	const char *eq = strchr(arg, '=');
-	char where[32], name[PW_SERVICE_MAX];
+	char name[PW_SERVICE_MAX];
 	const char *s = arg, *e = eq;
 
-	snprintf(where, sizeof(where), "--ports:%d", argno);
 	if (!eq)
 		return pw_decl_error(err, errlen, where,
 				  "expected NAME=PORTS (e.g. turn=3478|49152:65535/udp), got '%.40s'",
@@ -278,6 +277,15 @@ int pw_decls_add_inline(struct pw_decls *d, const char *arg, int argno,
 				  PW_SERVICE_MAX - 1);
 	snprintf(name, sizeof(name), "%.*s", (int)(e - s), s);
 	return pw_decls_add_spec(d, name, eq + 1, true, where, err, errlen);
+}
+
+int pw_decls_add_inline(struct pw_decls *d, const char *arg, int argno,
+			char *err, size_t errlen)
+{
+	char where[32];
+
+	snprintf(where, sizeof(where), "--ports:%d", argno);
+	return pw_decls_add_named(d, arg, where, err, errlen);
 }
 
 struct ufw_section {

@@ -44,6 +44,9 @@ int pw_decls_add(struct pw_decls *d, const char *service, enum pw_proto proto,
 int pw_decls_add_spec(struct pw_decls *d, const char *service,
 		      const char *spec, bool required, const char *where,
 		      char *err, size_t errlen);
+/* 'NAME=SPEC'; where says where it came from. */
+int pw_decls_add_named(struct pw_decls *d, const char *arg, const char *where,
+		       char *err, size_t errlen);
 /* --ports 'NAME=SPEC'; argno counts the --ports options from 1. */
 int pw_decls_add_inline(struct pw_decls *d, const char *arg, int argno,
 			char *err, size_t errlen);
