@@ -74,8 +74,9 @@ unsigned long long pw_now_ns(void)
 	       (unsigned long long)ts.tv_nsec;
 }
 
-unsigned long long pw_sleep_until(unsigned long long deadline_ns)
+bool pw_wait_until(unsigned long long deadline_ns, int fd)
 {
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	unsigned long long now = pw_now_ns(), left;
 	struct timespec ts;
 
@@ -84,10 +85,18 @@ unsigned long long pw_sleep_until(unsigned long long deadline_ns)
 		ts.tv_sec = (time_t)(left / 1000000000ull);
 		ts.tv_nsec = (long)(left % 1000000000ull);
 		/* Stop signals are let in only while waiting here. */
-		ppoll(NULL, 0, &ts, &wait_mask);
+		if (ppoll(fd >= 0 ? &pfd : NULL, fd >= 0 ? 1 : 0, &ts,
+			  &wait_mask) > 0)
+			return true;
 		now = pw_now_ns();
 	}
-	return now;
+	return false;
+}
+
+unsigned long long pw_sleep_until(unsigned long long deadline_ns)
+{
+	pw_wait_until(deadline_ns, -1);
+	return pw_now_ns();
 }
 
 void pw_cli_usage_error(const char *cmd, const char *fmt, ...)

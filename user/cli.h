@@ -66,6 +66,9 @@ void pw_catch_reload_signal(void);
  * returns the monotonic time it woke. */
 unsigned long long pw_sleep_until(unsigned long long deadline_ns);
 unsigned long long pw_now_ns(void);
+/* As pw_sleep_until, and also ends when fd (if >= 0) is readable: true
+ * then. */
+bool pw_wait_until(unsigned long long deadline_ns, int fd);
 
 /* Declaration options kept for a reload (watch's SIGHUP). */
 #define PW_DECL_SOURCES_MAX 256

@@ -77,6 +77,9 @@ struct watch {
 	bool have_last;
 	uint64_t last_unsolicited, last_replies;
 	struct pw_snapshot snap;
+	int link_fd;			/* link changes; -1 if unavailable */
+	struct pw_link_state link;
+	bool detached_by_kernel;	/* the interface went away with our programs */
 };
 
 static int own_option(void *ctx, int opt, const char *arg)
@@ -279,6 +282,55 @@ static void reload(struct watch *w)
 	pw_info("reload: %zu declared ranges\n", fresh.n);
 }
 
+/* The interface came (back) under our name: attach to it. */
+static void attach_again(struct watch *w)
+{
+	struct pw_iface iface;
+	int err;
+
+	if (pw_iface_resolve(w->s.iface.name, &iface))
+		return;	/* said why; tried again at the next change */
+	w->s.iface = iface;
+	err = pw_session_attach(&w->s, w->c.mode);
+	if (err) {
+		pw_err("%s is back, but attaching to it failed (%s); trying again at its next change\n",
+		       iface.name, strerror(-err));
+		return;
+	}
+	w->detached_by_kernel = false;
+	pw_info("%s is back (index %d); counting again (%s), counters continued\n",
+		iface.name, iface.ifindex, pw_mode_name(w->c.mode));
+}
+
+/* Link messages: down and up are told; a deleted interface takes our
+ * programs with it, and one of the same name coming back is attached
+ * again (systemd's unit need not restart us). */
+static void link_changed(struct watch *w)
+{
+	struct pw_link_state before = w->link;
+	const char *name = w->s.iface.name;
+
+	if (pw_link_monitor_read(w->link_fd, name, &w->link))
+		return;
+	if (before.ifindex && w->link.ifindex != before.ifindex &&
+	    !w->detached_by_kernel) {
+		pw_warn("%s is gone (deleted, renamed or moved to another namespace); its counters are kept and counting resumes when it returns\n",
+			name);
+		/* The kernel took the programs; nothing is left to detach. */
+		w->s.iface.ifindex = 0;
+		w->detached_by_kernel = true;
+	}
+	if (w->link.ifindex && w->detached_by_kernel) {
+		attach_again(w);
+	} else if (w->link.ifindex && before.up != w->link.up) {
+		if (w->link.up)
+			pw_info("%s: link up\n", name);
+		else
+			pw_warn("%s: link down; nothing arrives until it is up again\n",
+				name);
+	}
+}
+
 static void default_textfile(struct watch *w)
 {
 	static char path[PATH_MAX];
@@ -309,6 +361,7 @@ int cmd_watch(int argc, char **argv)
 	time_t since;
 
 	memset(&w, 0, sizeof(w));
+	w.link_fd = -1;
 	w.c.cmd = "watch";
 	w.c.usage = usage;
 	w.c.mode = PW_MODE_TC;
@@ -360,6 +413,14 @@ int cmd_watch(int argc, char **argv)
 		pw_mode_name(w.c.mode), ctime(&since));
 	if (w.textfile)
 		pw_info("exporting to %s every %u s\n", w.textfile, w.interval_s);
+	w.link_fd = pw_link_monitor_open();
+	if (w.link_fd < 0)
+		pw_warn("cannot follow link changes of %s (%s): a deleted and re-created interface needs a restart of the watch\n",
+			w.s.iface.name, strerror(-w.link_fd));
+	pw_link_state(w.s.iface.name, &w.link);
+	if (w.link.ifindex && !w.link.up)
+		pw_warn("%s: link down; nothing arrives until it is up\n",
+			w.s.iface.name);
 
 	next = pw_now_ns();
 	rc = PW_EXIT_OK;
@@ -375,7 +436,8 @@ int cmd_watch(int argc, char **argv)
 		 * not a burst of the missed ones. */
 		if (next < pw_now_ns())
 			next = pw_now_ns() + w.interval_s * 1000000000ull;
-		pw_sleep_until(next);
+		while (pw_wait_until(next, w.link_fd))
+			link_changed(&w);
 	}
 
 	err = pw_session_detach(&w.s);
@@ -389,6 +451,8 @@ int cmd_watch(int argc, char **argv)
 out:
 	if (w.s.attached)
 		pw_session_detach(&w.s);
+	if (w.link_fd >= 0)
+		close(w.link_fd);
 	pw_snapshot_free(&w.snap);
 	pw_session_close(&w.s);
 out_decls:

@@ -9,6 +9,8 @@
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include "iface.h"
 #include "log.h"
 
@@ -48,7 +50,9 @@ int pw_iface_resolve(const char *name, struct pw_iface *out)
 		return -ENODEV;
 	}
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* A local socket does for interface ioctls, and the service's unit
+	 * allows no Internet sockets. */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
@@ -81,4 +85,103 @@ int pw_iface_resolve(const char *name, struct pw_iface *out)
 out:
 	close(fd);
 	return err;
+}
+
+int pw_link_monitor_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* What one link message says about name: its index and flags, or that it
+ * is gone (deleted, renamed away, moved to another namespace). */
+static void link_message(const struct nlmsghdr *nh, const char *name,
+			 struct pw_link_state *st)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	const struct rtattr *rta;
+	const char *ifname = NULL;
+	int len;
+
+	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return;
+	len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
+	for (rta = IFLA_RTA(ifi); RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+		if (rta->rta_type == IFLA_IFNAME &&
+		    RTA_PAYLOAD(rta) > 0 &&
+		    memchr(RTA_DATA(rta), '\0', RTA_PAYLOAD(rta)))
+			ifname = RTA_DATA(rta);
+	if (ifname && !strcmp(ifname, name)) {
+		if (nh->nlmsg_type == RTM_DELLINK) {
+			if (ifi->ifi_index == st->ifindex)
+				st->ifindex = 0;
+		} else {
+			st->ifindex = ifi->ifi_index;
+			st->up = (ifi->ifi_flags & IFF_UP) &&
+				 (ifi->ifi_flags & IFF_RUNNING);
+		}
+	} else if (ifi->ifi_index == st->ifindex && st->ifindex) {
+		/* Our index under another name: renamed away. */
+		if (ifname || nh->nlmsg_type == RTM_DELLINK)
+			st->ifindex = 0;
+	}
+}
+
+int pw_link_monitor_read(int fd, const char *name, struct pw_link_state *st)
+{
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	const struct nlmsghdr *nh;
+	bool overrun = false;
+	ssize_t n;
+	int len;
+
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOBUFS) {
+			overrun = true;	/* messages lost: ask afresh below */
+			continue;
+		}
+		if (n <= 0)
+			break;
+		len = (int)n;
+		for (nh = (const struct nlmsghdr *)buf; NLMSG_OK(nh, len);
+		     nh = NLMSG_NEXT(nh, len))
+			if (nh->nlmsg_type == RTM_NEWLINK ||
+			    nh->nlmsg_type == RTM_DELLINK)
+				link_message(nh, name, st);
+	}
+	if (overrun)
+		return pw_link_state(name, st);
+	return 0;
+}
+
+int pw_link_state(const char *name, struct pw_link_state *st)
+{
+	struct ifreq ifr;
+	int fd;
+
+	st->ifindex = (int)if_nametoindex(name);
+	st->up = false;
+	if (!st->ifindex)
+		return 0;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		st->up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+	close(fd);
+	return 0;
 }

@@ -17,4 +17,18 @@ bool pw_iface_name_ok(const char *name);
  * (a usage error, message logged); -ENODEV when there is none here. */
 int pw_iface_resolve(const char *name, struct pw_iface *out);
 
+/* The watched interface's state, followed through link messages. */
+struct pw_link_state {
+	int ifindex;	/* 0: there is none of that name */
+	bool up;	/* administratively up and running (carrier) */
+};
+
+/* A netlink socket that hears every link change (RTMGRP_LINK), non-
+ * blocking: the fd, or -errno. */
+int pw_link_monitor_open(void);
+/* Reads what has come and updates st for name; 0 or -errno. */
+int pw_link_monitor_read(int fd, const char *name, struct pw_link_state *st);
+/* Asks afresh, without messages. */
+int pw_link_state(const char *name, struct pw_link_state *st);
+
 #endif
