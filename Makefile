@@ -15,7 +15,7 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-DPW_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUT)
-LDLIBS += -lbpf -lelf -lz -lyaml
+LDLIBS += -lbpf -lelf -lz -lyaml -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux -Iinclude -Ibpf
 

@@ -7,9 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
 #include "counters.h"
+#include "heatmap.h"
 #include "instance.h"
 #include "json.h"
 #include "log.h"
@@ -31,7 +36,7 @@ static const char *const stat_names[PW_STAT_COUNT] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: portwitness show -i IFACE [DECLARATIONS] [--json] [-v]\n"
+"usage: portwitness show -i IFACE [DECLARATIONS] [--json | --heatmap] [-v]\n"
 "\n"
 "Prints the counters pinned for IFACE since they began: whether a watch\n"
 "is attached, the memory its maps use, the busiest ports, and with\n"
@@ -39,11 +44,15 @@ static void usage(FILE *f)
 "\n"
 "  -i, --interface IFACE  the watched interface\n"
 "      --json             machine-readable (docs/json.md)\n"
+"      --heatmap          each declared range of more than one port as a\n"
+"                         grid, a cell per port or bucket of ports, shaded\n"
+"                         by unsolicited packets\n"
 "  -h, --help             this text\n"
 "\n"
 "EXAMPLES:\n"
 "  portwitness show -i eth0\n"
-"  portwitness show -i eth0 -p snikket --json\n");
+"  portwitness show -i eth0 -p snikket --json\n"
+"  portwitness show -i eth0 --from-livekit /opt/plugNmeet/etc/livekit.yaml --heatmap\n");
 }
 
 static uint64_t budget_bytes(void)
@@ -234,15 +243,61 @@ static void warn_undeclared(const struct pw_session *s,
 	}
 }
 
+enum { OPT_HEATMAP = 0x200 };
+
+static int own_option(void *ctx, int opt, const char *arg)
+{
+	(void)arg;
+	if (opt != OPT_HEATMAP)
+		return PW_EXIT_USAGE;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+static unsigned terminal_width(void)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+
+	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
+		return ws.ws_col;
+	if (env && atoi(env) > 0)
+		return (unsigned)atoi(env);
+	return 80;
+}
+
+static void print_heatmaps(const struct pw_session *s, const struct pw_decls *d,
+			   const struct pw_snapshot *snap)
+{
+	unsigned width = terminal_width();
+	bool utf8, any = false;
+	size_t i;
+
+	setlocale(LC_CTYPE, "");
+	utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	printf("%s: unsolicited packets since the counters began\n", s->iface.name);
+	for (i = 0; i < d->n; i++) {
+		if (d->v[i].first == d->v[i].last)
+			continue;
+		printf("\n");
+		pw_heatmap_print(stdout, &d->v[i], snap, width, utf8);
+		any = true;
+	}
+	if (!any)
+		printf("\nno declared range has more than one port; the table of 'portwitness show' has them\n");
+}
+
 int cmd_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		PW_BASE_OPTIONS,
 		PW_DECL_OPTIONS,
 		{ "json", no_argument, NULL, PW_OPT_JSON },
+		{ "heatmap", no_argument, NULL, OPT_HEATMAP },
 		{ 0 },
 	};
 	struct pw_cli c = { .cmd = "show", .usage = usage };
+	bool heatmap = false;
 	struct pw_snapshot snap = {};
 	struct pw_report rep = {};
 	uint64_t mem[PW_MAP_COUNT];
@@ -250,9 +305,15 @@ int cmd_show(int argc, char **argv)
 	bool attached;
 	int rc, err, k;
 
-	rc = pw_cli_parse(&c, argc, argv, "i:f:p:c:vh", opts, NULL, NULL);
+	rc = pw_cli_parse(&c, argc, argv, "i:f:p:c:vh", opts, own_option, &heatmap);
 	if (rc >= 0)
 		goto out_decls;
+	if (heatmap && (c.json || !c.decls.n)) {
+		pw_cli_usage_error("show", c.json ? "--heatmap and --json together" :
+				   "--heatmap draws declared ranges: give -p, -c, --ports, --from-* or -f");
+		rc = PW_EXIT_USAGE;
+		goto out_decls;
+	}
 	rc = pw_cli_session(&c, &s);
 	if (rc)
 		goto out_decls;
@@ -287,7 +348,9 @@ int cmd_show(int argc, char **argv)
 	snprintf(rep.iface, sizeof(rep.iface), "%s", s.iface.name);
 	rep.mode = pw_mode_name(attached ? s.inst.mode : PW_MODE_NONE);
 	rep.duration_s = difftime(time(NULL), (time_t)s.inst.counters_since);
-	if (c.json)
+	if (heatmap)
+		print_heatmaps(&s, &c.decls, &snap);
+	else if (c.json)
 		print_json(&s, &snap, &rep, attached, mem);
 	else
 		print_human(&s, &snap, &rep, attached, mem);

@@ -106,9 +106,22 @@ expect "$(metric portwitness_packets_total "$(L media udp 50000-50199)" "$prom")
 # show reads the same 64-bit totals.
 pw show -i "$DEV_S" --json > "$TMP/show.json" || fail "show failed"
 expect "$(jqf '[.ports[] | select(.proto=="udp" and .port==3478)][0].packets' "$TMP/show.json")" 7 "show after a restart"
+# The heatmap of the media range: one cell per port at 80 columns.
+LC_ALL=C pw show -i "$DEV_S" --ports 'media=50000:50199/udp' --heatmap > "$TMP/heatmap.txt" ||
+	fail "show --heatmap failed"
+grep -q '^media 50000-50199/udp: 10 of 200 ports hit, 20 unsolicited packets; a cell is 1 port$' "$TMP/heatmap.txt" ||
+	fail "heatmap header: $(cat "$TMP/heatmap.txt")"
+grep -q '^50000 |##########  ' "$TMP/heatmap.txt" || fail "heatmap row of 50000: $(cat "$TMP/heatmap.txt")"
 kill -TERM $watch
 wait $watch
 # Not a terminal: one log line per interval.
 grep -q "required ranges reached; +[0-9]* unsolicited" "$TMP/watch.out" || fail "no interval log line: $(head -5 "$TMP/watch.out")"
+# On a terminal: a table redrawn in place (home, clear) every interval.
+in_server script -qfec "timeout -s INT 3 $PW watch -i $DEV_S --ports turn=3478/udp --no-textfile --interval 1" \
+	"$TMP/tty.out" > /dev/null 2>&1
+redraws=$(grep -o $'\e\[H\e\[2J' "$TMP/tty.out" | wc -l)
+[ "$redraws" -ge 2 ] && [ "$redraws" -le 4 ] || fail "table redraws on a terminal in 3 s at 1 s intervals: $redraws"
+grep -q '^turn .*3478 .*reached' "$TMP/tty.out" || fail "live table: $(tail -5 "$TMP/tty.out")"
+grep -q 'required ranges reached; +' "$TMP/tty.out" && fail "log lines on a terminal"
 umount "$dir"
 echo "PASS $(basename "$0")"
