@@ -67,6 +67,12 @@ $(DEPS_STAMP): Makefile
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq --no-install-recommends $$missing \
 			>/dev/null || exit 1; \
+		for svc in prometheus prometheus-node-exporter; do \
+			case " $$missing " in *" $$svc "*) ;; *) continue ;; esac; \
+			[ -d /run/systemd/system ] || continue; \
+			echo "  SYSTEMD  disable $$svc (installed only for the tests)"; \
+			systemctl disable --now $$svc.service >/dev/null 2>&1 || true; \
+		done; \
 	fi
 	@mkdir -p $(@D) && touch $@
 

@@ -2,9 +2,10 @@
 /* make bench, parts 3 and 4: what userspace costs and what the maps
  * weigh. Loads the programs (not attached) with private maps, declares
  * plugNmeet and Snikket (26,400 ports), puts a count on every declared
- * port on every CPU, then times, 100 times over: read every slot of every
- * CPU, aggregate the declared ranges, write the report to a file the way
- * an exporter must (temp file, fsync, rename). Prints the median.
+ * port on every CPU, then times, 100 times over, what watch does every
+ * interval: read every slot of every CPU, fold to 64 bits, aggregate the
+ * declared ranges, render the Prometheus textfile and replace it (temp
+ * file, fsync, rename). Prints the median.
  *
  * Output: a table, then "result KEY VALUE" lines. */
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include "instance.h"
 #include "log.h"
 #include "report.h"
+#include "textfile.h"
 
 #define ROUNDS 100
 
@@ -59,35 +61,33 @@ static int fill(struct pw_session *s)
 	return 0;
 }
 
-static int write_report(const char *dir, const struct pw_report *rep)
+static int write_textfile(const char *path, const struct pw_report *rep,
+			  const struct pw_snapshot *snap)
 {
-	char tmp[4096], dst[4096];
-	FILE *f;
-	int fd;
+	char *text = NULL, err[PW_ERR_MAX];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
 
-	snprintf(tmp, sizeof(tmp), "%s/report.json.tmp", dir);
-	snprintf(dst, sizeof(dst), "%s/report.json", dir);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (!f)
 		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return -errno;
-	}
-	pw_report_print_json(f, rep);
-	if (fflush(f) || fsync(fd)) {
-		fclose(f);
+	rc = pw_textfile_render(f, rep, snap);
+	if (fclose(f) || rc) {
+		free(text);
 		return -EIO;
 	}
-	fclose(f);
-	return rename(tmp, dst) ? -errno : 0;
+	rc = pw_textfile_replace(path, text, len, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "bench_user: %s: %s\n", path, err);
+	free(text);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	static const char *const profiles[] = { "plugnmeet", "snikket" };
 	const char *dir = argc > 1 ? argv[1] : "/tmp";
+	char path[4096];
 	double t[ROUNDS], t0, total_mem = 0, budget;
 	struct pw_snapshot snap = {};
 	struct pw_decls d = {};
@@ -113,24 +113,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_user: cannot load and fill the maps (root?)\n");
 		goto out;
 	}
+	snprintf(path, sizeof(path), "%s/portwitness.prom", dir);
 	for (k = 0; k < ROUNDS; k++) {
 		t0 = now_ms();
-		if (pw_snapshot_take(&s, &snap) ||
-		    pw_report_build(&rep, &d, &snap)) {
+		if (pw_snapshot_take(&s, &snap)) {
 			fprintf(stderr, "bench_user: reading failed\n");
+			goto out;
+		}
+		pw_hist_apply(s.hist, s.decl, &snap);
+		pw_hist_fold(s.hist, s.decl, &snap);
+		if (pw_report_build(&rep, &d, &snap)) {
+			fprintf(stderr, "bench_user: out of memory\n");
 			goto out;
 		}
 		rep.mode = "tc";
 		snprintf(rep.iface, sizeof(rep.iface), "eth0");
-		if (write_report(dir, &rep)) {
-			fprintf(stderr, "bench_user: writing to %s failed\n", dir);
+		rep.now_real_ns = snap.real_ns;
+		if (write_textfile(path, &rep, &snap))
 			goto out;
-		}
 		t[k] = now_ms() - t0;
 		pw_report_free(&rep);
 	}
 	qsort(t, ROUNDS, sizeof(t[0]), cmp_double);
-	printf("userspace: read %u slots x %d CPUs + %u other slots, aggregate %zu ranges (%u ports), write + fsync + rename\n",
+	printf("userspace, a watch interval: read %u slots x %d CPUs + %u other slots, fold, aggregate %zu ranges (%u ports), textfile write + fsync + rename\n",
 	       PW_DECLARED_MAX, libbpf_num_possible_cpus(), PW_PORT_SLOTS, d.n, ports);
 	printf("  median %.2f ms, min %.2f ms, max %.2f ms of %d\n", t[ROUNDS / 2],
 	       t[0], t[ROUNDS - 1], ROUNDS);

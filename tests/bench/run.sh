@@ -38,16 +38,17 @@ echo "== 3, 4. userspace cost and memory"
 timeout 120 "$ROOT/$OUT/bench/bench_user" "$TMP" | tee "$TMP/user.out" | grep -v '^result '
 grep '^result ' "$TMP/user.out" >> "$RESULTS"
 
-# A watch of plugNmeet and Snikket in a namespace of our own, idle for
-# WATCH_S seconds: its CPU, scaled to an hour, and its resident size.
-WATCH_S=${BENCH_WATCH_S:-20}
+# A watch of plugNmeet and Snikket in a namespace of our own, idle, at its
+# default interval (15 s), exporting a textfile, for WATCH_S seconds (four
+# intervals): its CPU, scaled to an hour, and its resident size.
+WATCH_S=${BENCH_WATCH_S:-60}
 echo
-echo "== watch: CPU per hour and resident size (idle, ${WATCH_S} s)"
+echo "== watch: CPU per hour and resident size (idle, default interval, textfile, ${WATCH_S} s)"
 ip netns add "$NS"
 ip -n "$NS" link add pwb0 type veth peer name pwb1
 ip -n "$NS" link set pwb0 up
 ip -n "$NS" link set pwb1 up
-ip netns exec "$NS" unshare --mount sh -c 'mount -t bpf bpf /sys/fs/bpf && exec "$0" watch -i pwb0 -p plugnmeet -p snikket' "$PW" \
+ip netns exec "$NS" unshare --mount sh -c 'mount -t bpf bpf /sys/fs/bpf && exec "$0" watch -i pwb0 -p plugnmeet -p snikket --textfile "$1"' "$PW" "$TMP/watch.prom" \
 	> "$TMP/watch.log" 2>&1 &
 WATCH_PID=$!
 sleep 2
