@@ -65,6 +65,20 @@ kill -TERM $watch
 wait $watch
 expect $? 0 "watch exit under the unit's capabilities"
 
+# The unit's own ExecStart, with /etc under TMP: without IFACE.conf it
+# falls back to /etc/default/portwitness.
+mkdir -p "$TMP/etc/default" "$TMP/etc/portwitness"
+printf 'ports fallback=7000/udp\ntextfile %s\ninterval 1\n' "$prom" > "$TMP/etc/default/portwitness"
+cmd=$(sed -n 's/^ExecStart=//p' "$unit" | sed -e "s|/etc/|$TMP/etc/|g" \
+	-e "s|/usr/sbin/portwitness|$PW|" -e "s|%i|$DEV_S|")
+eval "bg ${IN_S[*]} $cmd" > /dev/null 2> "$TMP/unit.err"
+watch=$BG
+wait_attached "$TMP/unit.err"
+wait_metric portwitness_ports_declared "interface=\"$DEV_S\",service=\"fallback\",proto=\"udp\",ports=\"7000\"" "$prom" 1
+kill -TERM $watch
+wait $watch
+expect $? 0 "the unit's command, on /etc/default/portwitness"
+
 make -s uninstall DESTDIR="$root" PREFIX=/usr OUT="$OUT" > /dev/null 2>&1 || fail "make uninstall"
 expect "$(find "$root" -type f | wc -l)" 0 "files left after make uninstall"
 echo "PASS $(basename "$0")"
