@@ -188,35 +188,27 @@ static int conf_file(struct pw_cli *c, struct pw_decls *d, const char *path,
 		     bool settings, int (*own)(void *, int, const char *),
 		     void *ctx)
 {
-	const char *s, *e, *k, *ke, *nl;
 	char where[PW_ERR_MAX / 2], err[PW_ERR_MAX], key[64];
 	const struct option *o = NULL;
+	const char *s, *e, *k, *ke;
 	unsigned lineno = 0;
 	int rc = 0, dummy = 0;
+	size_t len, i, pos = 0;
 	char *text, *value;
-	size_t len, i;
 
 	err[0] = '\0';
 	if (pw_read_config(path, "a portwitness conf", &text, &len, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return PW_EXIT_USAGE;
 	}
-	for (s = text; s < text + len && !rc; s = nl ? nl + 1 : text + len) {
-		nl = memchr(s, '\n', (size_t)(text + len - s));
-		e = nl ? nl : text + len;
-		lineno++;
+	while (!rc && pw_config_line(text, len, &pos, &lineno, &s, &e)) {
 		snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		while (s < e && isspace((unsigned char)*s))
-			s++;
-		while (e > s && isspace((unsigned char)e[-1]))
-			e--;
-		if (s == e || *s == '#')
-			continue;
 		for (k = s, ke = s; ke < e && !isspace((unsigned char)*ke); ke++)
 			;
 		for (s = ke; s < e && isspace((unsigned char)*s); s++)
 			;
-		if (memchr(s, '\0', (size_t)(e - s)) || ke - k >= (long)sizeof(key)) {
+		if ((s < e && memchr(s, '\0', (size_t)(e - s))) ||
+		    ke - k >= (long)sizeof(key)) {
 			fprintf(stderr, "%s: not a setting\n", where);
 			rc = PW_EXIT_USAGE;
 			break;
@@ -291,18 +283,7 @@ int pw_cli_interface(const char *name, struct pw_iface *iface)
 static int apply_option(struct pw_cli *c, int opt, const char *arg,
 			int (*own)(void *, int, const char *), void *ctx)
 {
-	switch (opt) {
-	case 'i':
-		c->ifname = arg;
-		return 0;
-	case 'f':
-	case 'p':
-	case 'c':
-	case PW_OPT_PORTS:
-	case PW_OPT_FROM_SNIKKET:
-	case PW_OPT_FROM_LIVEKIT:
-	case PW_OPT_FROM_COTURN:
-	case PW_OPT_FROM_UFW:
+	if (opt == 'f' || is_declaration(opt)) {
 		if (c->nsources == PW_DECL_SOURCES_MAX) {
 			pw_cli_usage_error(c->cmd, "more than %d declaration options",
 					   PW_DECL_SOURCES_MAX);
@@ -314,6 +295,11 @@ static int apply_option(struct pw_cli *c, int opt, const char *arg,
 		if (opt == 'f')
 			return conf_file(c, &c->decls, arg, true, own, ctx);
 		return declaration(c, &c->decls, opt, arg, &c->inline_count);
+	}
+	switch (opt) {
+	case 'i':
+		c->ifname = arg;
+		return 0;
 	case PW_OPT_JSON:
 		c->json = true;
 		return 0;

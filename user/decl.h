@@ -64,6 +64,11 @@ int pw_decls_add_profile(struct pw_decls *d, const char *name, char *err,
 			 size_t errlen);
 void pw_decls_free(struct pw_decls *d);
 
+/* The next line of a config text that is neither blank nor a '#'
+ * comment, from *pos: [*s, *e) trimmed, *lineno counted along; false at
+ * the end. */
+bool pw_config_line(const char *text, size_t len, size_t *pos,
+		    unsigned *lineno, const char **s, const char **e);
 /* From the services' own configuration (services.c). The _text forms
  * parse len bytes and name lines as "FILE:LINE". */
 int pw_decls_add_snikket_text(struct pw_decls *d, const char *text, size_t len,

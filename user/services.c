@@ -17,30 +17,30 @@
 
 #define WHERE_MAX (PW_ERR_MAX / 2)
 
-/* The next line of text[0..len) from *pos: [*s, *e) without its newline
- * (nor a CR before it); false at the end. */
-static bool next_line(const char *text, size_t len, size_t *pos,
-		      const char **s, const char **e)
-{
-	const char *nl;
-
-	if (*pos >= len)
-		return false;
-	*s = text + *pos;
-	nl = memchr(*s, '\n', len - *pos);
-	*e = nl ? nl : text + len;
-	*pos = (size_t)(*e - text) + (nl ? 1 : 0);
-	if (*e > *s && (*e)[-1] == '\r')
-		(*e)--;
-	return true;
-}
-
 static void trim(const char **s, const char **e)
 {
 	while (*s < *e && isspace((unsigned char)**s))
 		(*s)++;
 	while (*e > *s && isspace((unsigned char)(*e)[-1]))
 		(*e)--;
+}
+
+bool pw_config_line(const char *text, size_t len, size_t *pos,
+		    unsigned *lineno, const char **s, const char **e)
+{
+	const char *nl;
+
+	while (*pos < len) {
+		*s = text + *pos;
+		nl = memchr(*s, '\n', len - *pos);
+		*e = nl ? nl : text + len;
+		*pos = (size_t)(*e - text) + (nl ? 1 : 0);
+		(*lineno)++;
+		trim(s, e);	/* a CR before the newline too */
+		if (*s < *e && **s != '#')
+			return true;
+	}
+	return false;
 }
 
 static bool token_is(const char *s, const char *e, const char *word)
@@ -120,12 +120,8 @@ int pw_decls_add_snikket_text(struct pw_decls *d, const char *text, size_t len,
 
 	for (i = 0; i < SK_COUNT; i++)
 		value[i] = snikket_keys[i].dflt;
-	while (next_line(text, len, &pos, &s, &e)) {
-		lineno++;
+	while (pw_config_line(text, len, &pos, &lineno, &s, &e)) {
 		snprintf(where, sizeof(where), "%s:%u", file, lineno);
-		trim(&s, &e);
-		if (s == e || *s == '#')
-			continue;
 		if (e - s > 7 && !memcmp(s, "export ", 7))
 			s += 7;
 		eq = memchr(s, '=', (size_t)(e - s));
@@ -244,12 +240,8 @@ int pw_decls_add_coturn_text(struct pw_decls *d, const char *text, size_t len,
 	num[CK_TLS_PORT] = 5349;
 	num[CK_MIN] = 49152;
 	num[CK_MAX] = 65535;
-	while (next_line(text, len, &pos, &s, &e)) {
-		lineno++;
+	while (pw_config_line(text, len, &pos, &lineno, &s, &e)) {
 		snprintf(where, sizeof(where), "%s:%u", file, lineno);
-		trim(&s, &e);
-		if (s == e || *s == '#')
-			continue;
 		/* key=value, key value, or a bare flag; "--key" as on the
 		 * command line is taken too. */
 		if (e - s > 2 && s[0] == '-' && s[1] == '-')

@@ -51,6 +51,29 @@ usage "unrecognized option" verify -i "$DEV_S" -p snikket --frobnicate
 usage "unexpected argument" verify -i "$DEV_S" -p snikket extra
 usage "loopback" verify -i lo -p snikket
 usage "not an interface name" verify -i ../../etc -p snikket
+# Conf files and the services' configs name their lines, chained.
+printf 'SNIKKET_TWEAK_TURNSERVER_MIN_PORT=70000\n' > "$TMP/snikket.conf"
+printf '# conf\nprofile snikket\n\nfrom-snikket %s\n' "$TMP/snikket.conf" > "$TMP/a.conf"
+usage "a.conf:4: $TMP/snikket.conf:1: SNIKKET_TWEAK_TURNSERVER_MIN_PORT must be a port number" verify -i "$DEV_S" -f "$TMP/a.conf"
+printf 'profile snikket\ninterval 5\n' > "$TMP/b.conf"
+usage "b.conf:2: 'interval' is no setting of portwitness verify" verify -i "$DEV_S" -f "$TMP/b.conf"
+printf 'duration\n' > "$TMP/c.conf"
+usage "c.conf:1: 'duration' needs a value" verify -i "$DEV_S" -f "$TMP/c.conf"
+printf 'ports x=0/udp\n' > "$TMP/d.conf"
+usage "d.conf:1: port 0 is out of range" verify -i "$DEV_S" -f "$TMP/d.conf"
+printf 'interface eth0\n' > "$TMP/e.conf"
+usage "e.conf:1: 'interface' is no setting" watch -i "$DEV_S" -f "$TMP/e.conf"
+printf 'rtc:\n  port_range_start: 60000\n  port_range_end: 50000\n' > "$TMP/livekit.yaml"
+usage "livekit.yaml:3: rtc.port_range_end is below rtc.port_range_start" verify -i "$DEV_S" --from-livekit "$TMP/livekit.yaml"
+printf 'min-port=60000\nmax-port=50000\n' > "$TMP/turnserver.conf"
+usage "turnserver.conf:2: min-port (60000) is above max-port (50000)" show -i "$DEV_S" --from-coturn "$TMP/turnserver.conf"
+mkdir -p "$TMP/ufw"
+printf '[Other]\nports=80/tcp\n' > "$TMP/ufw/other"
+export PORTWITNESS_UFW_DIR=$TMP/ufw
+usage "no application profile \[nope\] in $TMP/ufw" verify -i "$DEV_S" --from-ufw nope
+unset PORTWITNESS_UFW_DIR
+usage "--interval is whole seconds" watch -i "$DEV_S" --interval 0
+usage "--heatmap draws declared ranges" show -i "$DEV_S" --heatmap
 usage "unknown or ambiguous command" frobnicate
 usage "no profile 'x'" profiles x
 expect "$(pw_filters ingress)" 0 "filters after usage errors"
