@@ -143,7 +143,26 @@ $(BENCH)/bench_bpf: tests/bench/bench_bpf.c tests/bpf/pw_frames.h $(SKEL) $(BENC
 $(BENCH)/bench_user: tests/bench/bench_user.c $(USER_OBJS) | $(BENCH)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $^ $(LDLIBS) -o $@
-bench: $(BIN) $(BENCH)/bench_bpf $(BENCH)/bench_user
+$(BENCH)/wire_gen: tests/bench/wire_gen.c | $(BENCH)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@
+$(BENCH)/wire_ref: tests/bench/wire_ref.c $(BENCH)/ref.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BENCH) -MMD -MP $< $(LDLIBS) -o $@
+# What only the bench uses: tcpdump, the observer it is compared with.
+DEB_BENCH := tcpdump
+BENCH_DEPS_STAMP := $(OUT)/.bench-deps-installed
+$(BENCH_DEPS_STAMP): Makefile | $(DEPS_STAMP)
+	@missing=$$(for p in $(DEB_BENCH); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  APT      $$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+	@touch $@
+bench: $(BIN) $(BENCH)/bench_bpf $(BENCH)/bench_user $(BENCH)/wire_gen $(BENCH)/wire_ref $(BENCH_DEPS_STAMP)
 	@OUT=$(OUT) tests/bench/run.sh
 
 # The declaration parsers under libFuzzer, ASan and UBSan, for FUZZ_SECONDS
