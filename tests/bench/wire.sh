@@ -257,8 +257,12 @@ END {
 		# over the rounds.
 		mn = 1e18; mxn = 0
 		for (r = 1; r <= rounds; r++) { if (nn[r] < mn) mn = nn[r]; if (nn[r] > mxn) mxn = nn[r] }
-		printf "result wire.%s.noise_ns %.1f\n", tag, mxn - mn > "/dev/stderr"
+		pct = (mn > 0) ? (mxn - mn) / mn * 100 : 0
+		printf "spread of no observer over the rounds: %.0f ns/packet (%.0f%%)\n", mxn - mn, pct
+		printf "result wire.%s.noise_ns %.1f\n", tag, (mxn - mn) > "/dev/stderr"
+		printf "result wire.%s.noise_pct %.1f\n", tag, pct > "/dev/stderr"
 	}
+	printf "result wire.fixed_pps %d\n", fixed > "/dev/stderr"
 	print "\nrcv: CPU 1 (softirq + observer) per packet received; all: both CPUs;"
 	print "rcv/gen: that over the generator'"'"'s own CPU per packet; vs none: rcv/gen"
 	print "against no observer in the same round; counted: the least share of"
