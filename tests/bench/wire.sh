@@ -11,7 +11,8 @@
 # tc, portwitness xdp, the bench's minimal TC port counter (wire_ref),
 # tcpdump counting per port with a port filter (into awk), nftables per-port
 # counters (a dynamic set with counters). Workloads: media at a fixed rate
-# and at the maximum rate, spray at the maximum rate.
+# and at the maximum rate, its flows opened and answered once before the
+# clock starts, as a call server answers them; spray at the maximum rate.
 #
 # Prints a table and "result wire.*" lines for run.sh. Bounded: every run
 # lasts BENCH_WIRE_S seconds (default 5).
@@ -80,6 +81,7 @@ ip -n "$R" neigh replace 198.18.9.2 lladdr 02:00:00:00:00:01 dev wr0 nud permane
 "${IN_R[@]}" sh -c 'echo 1 > /proc/sys/net/netfilter/nf_conntrack_udp_timeout_stream' 2>/dev/null
 CT_WINDOW_S=6.5
 MAC=$(ip -n "$R" -j link show wr0 | jq -r '.[0].address')
+GMAC=$(ip -n "$G" -j link show wg0 | jq -r '.[0].address')
 
 rx_packets() { ip netns exec "$R" cat /sys/class/net/wr0/statistics/rx_packets; }
 # "NOW_NS IDLE0 IDLE1": idle + iowait of each CPU, in USER_HZ ticks.
@@ -183,8 +185,17 @@ observer_stop() {
 DATA=$TMP/data
 : > "$DATA"
 measure() {	# WORKLOAD PPS ROUND OBS
-	local w=$1 pps=$2 round=$3 obs=$4 rx0 rx1 t0 a0 b0 t1 a1 b1 sent secs gcpu
+	local w=$1 pps=$2 round=$3 obs=$4 rxs rx0 rx1 t0 a0 b0 t1 a1 b1 sent secs gcpu
 	observer_start "$obs" "$w"
+	rxs=$(rx_packets)	# what the observer may count from here on
+	if [ "$w" = media ]; then
+		# A call server's flows: opened by the clients, answered by the
+		# server once, before the clock starts.
+		ip netns exec "$G" "$GEN" wg0 "$MAC" 198.18.9.2 198.18.9.1 media-open 0 1 > /dev/null &&
+		ip netns exec "$R" "$GEN" wr0 "$GMAC" 198.18.9.1 198.18.9.2 media-answer 0 1 > /dev/null ||
+			{ echo "wire: opening the media flows failed" >&2; exit 1; }
+		sleep 0.2	# what the answers stir up settles first
+	fi
 	rx0=$(rx_packets); read -r t0 a0 b0 < <(cpu_idle)
 	ip netns exec "$G" taskset -c 0 "$GEN" wg0 "$MAC" 198.18.9.2 198.18.9.1 "$w" "$pps" "$RUN_S" > "$TMP/gen.out" ||
 		{ echo "wire: wire_gen failed" >&2; exit 1; }
@@ -194,7 +205,7 @@ measure() {	# WORKLOAD PPS ROUND OBS
 	secs=$(awk '$1 == "seconds" { print $2 }' "$TMP/gen.out")
 	gcpu=$(awk '$1 == "cpu_ns" { print $2 }' "$TMP/gen.out")
 	# busy ns of CPU 1 (receiver) and of both = wall - idle
-	awk -v w="$w" -v pps="$pps" -v r="$round" -v o="$obs" -v rx=$((rx1 - rx0)) -v sent="$sent" \
+	awk -v w="$w" -v pps="$pps" -v r="$round" -v o="$obs" -v rx=$((rx1 - rx0)) -v seen=$((rx1 - rxs)) -v sent="$sent" \
 	    -v secs="$secs" -v gcpu="$gcpu" -v wall=$((t1 - t0)) -v i0=$((a1 - a0)) -v i1=$((b1 - b0)) \
 	    -v hz="$(getconf CLK_TCK)" -v count="$COUNT" 'BEGIN {
 		tick = 1e9 / hz
@@ -202,7 +213,7 @@ measure() {	# WORKLOAD PPS ROUND OBS
 		busy0 = wall - i0 * tick; if (busy0 < 0) busy0 = 0
 		rcv = busy1 / rx; all = (busy0 + busy1) / rx; gen = gcpu / sent
 		printf "%s %s %d %s %.0f %.1f %.1f %.1f %.4f %s\n", w, pps, r, o, rx / secs,
-		       rcv, all, gen, rcv / gen, count == "-" ? "-" : sprintf("%.6f", count / rx)
+		       rcv, all, gen, rcv / gen, count == "-" ? "-" : sprintf("%.6f", count / seen)
 	}' >> "$DATA"
 }
 

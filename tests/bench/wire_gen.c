@@ -11,7 +11,13 @@
  * spray: every datagram a new source port and a new destination port in
  *        50000-60000, as a scan or a flood.
  * PPS 0 sends as fast as it can. It ends after SECONDS (at most 60) and
- * prints "sent N", "seconds S" and "cpu_ns C" (its own CPU). */
+ * prints "sent N", "seconds S" and "cpu_ns C" (its own CPU).
+ *
+ * Before a media run, a call server's flows are opened and answered:
+ * media-open sends each media frame once (the clients' first packets);
+ * media-answer, run on the receiving side with the addresses given the
+ * other way round, sends one reply to each UDP flow, through the qdisc so
+ * that TC egress sees it, as a server's first answer. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -147,16 +153,19 @@ int main(int argc, char **argv)
 	unsigned long pps, seconds;
 	uint64_t start, end, next, sent = 0, cpu0, cpu1;
 	unsigned seq = 0, rnd = 12345;
-	int fd, i, n, one = 1, spraying;
+	int fd, i, n, one = 1, spraying, once, answer;
 
 	if (argc != 8 || parse_mac(argv[2], dst_mac) ||
 	    inet_pton(AF_INET, argv[3], &src4) != 1 ||
 	    inet_pton(AF_INET, argv[4], &dst4) != 1 ||
-	    (strcmp(argv[5], "media") && strcmp(argv[5], "spray"))) {
-		fprintf(stderr, "usage: wire_gen IFACE DSTMAC SRC4 DST4 media|spray PPS SECONDS\n");
+	    (strcmp(argv[5], "media") && strcmp(argv[5], "spray") &&
+	     strcmp(argv[5], "media-open") && strcmp(argv[5], "media-answer"))) {
+		fprintf(stderr, "usage: wire_gen IFACE DSTMAC SRC4 DST4 media|spray|media-open|media-answer PPS SECONDS\n");
 		return 64;
 	}
 	spraying = !strcmp(argv[5], "spray");
+	once = !strncmp(argv[5], "media-", 6);
+	answer = !strcmp(argv[5], "media-answer");
 	pps = strtoul(argv[6], NULL, 10);
 	seconds = strtoul(argv[7], NULL, 10);
 	if (!seconds || seconds > 60) {
@@ -170,20 +179,44 @@ int main(int argc, char **argv)
 		perror("wire_gen: packet socket");
 		return 1;
 	}
-	/* Straight to the driver: the generator's own cost stays small. */
-	setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
+	/* Straight to the driver: the generator's own cost stays small. An
+	 * answer goes through the qdisc, where TC egress sees it. */
+	if (!answer)
+		setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 	memset(src_mac, 0, sizeof(src_mac));
 	src_mac[0] = 0x02;
 	src_mac[5] = 0x01;
+	memset(msgs, 0, sizeof(msgs));
 
 	for (i = 0; i < MEDIA_UDP_FLOWS; i++)
-		build_udp(&media[i], (uint16_t)(20000 + i), (uint16_t)(50000 + i * 20));
+		if (answer)
+			build_udp(&media[i], (uint16_t)(50000 + i * 20), (uint16_t)(20000 + i));
+		else
+			build_udp(&media[i], (uint16_t)(20000 + i), (uint16_t)(50000 + i * 20));
 	for (i = 0; i < MEDIA_TCP_FLOWS; i++)
 		build_tcp(&media[MEDIA_UDP_FLOWS + i], (uint16_t)(30000 + i),
 			  i % 2 ? 7881 : 443);
+	if (once) {
+		/* Each flow once, in batches; TCP too when opening. */
+		int total = answer ? MEDIA_UDP_FLOWS : MEDIA_UDP_FLOWS + MEDIA_TCP_FLOWS;
+
+		for (i = 0; i < total; i++) {
+			iov[i % BATCH].iov_base = media[i].data;
+			iov[i % BATCH].iov_len = media[i].len;
+			msgs[i % BATCH].msg_hdr.msg_iov = &iov[i % BATCH];
+			msgs[i % BATCH].msg_hdr.msg_iovlen = 1;
+			if (i % BATCH == BATCH - 1 || i == total - 1) {
+				n = sendmmsg(fd, msgs, (unsigned)(i % BATCH + 1), 0);
+				if (n > 0)
+					sent += (uint64_t)n;
+			}
+		}
+		printf("sent %llu\n", (unsigned long long)sent);
+		close(fd);
+		return sent == (uint64_t)total ? 0 : 1;
+	}
 	for (i = 0; i < BATCH; i++)
 		build_udp(&spray[i], 1, 1);
-	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < BATCH; i++) {
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
