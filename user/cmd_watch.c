@@ -135,24 +135,9 @@ static bool watch_alive(__u32 pid)
 
 static void export_textfile(struct watch *w, const struct pw_report *rep)
 {
-	char *text = NULL, err[PW_ERR_MAX];
-	size_t len = 0;
-	FILE *f;
-	int rc;
+	char err[PW_ERR_MAX];
+	int rc = pw_textfile_write(w->textfile, rep, &w->snap, err, sizeof(err));
 
-	f = open_memstream(&text, &len);
-	if (!f) {
-		pw_err("textfile %s: %s\n", w->textfile, strerror(errno));
-		return;
-	}
-	rc = pw_textfile_render(f, rep, &w->snap);
-	if (fclose(f) || rc) {
-		pw_err("textfile %s: cannot render it\n", w->textfile);
-		free(text);
-		return;
-	}
-	rc = pw_textfile_replace(w->textfile, text, len, err, sizeof(err));
-	free(text);
 	if (rc && !w->textfile_failing)
 		pw_err("textfile %s: %s; the previous file stays as it was (said once until it works again)\n",
 		       w->textfile, err);
@@ -165,22 +150,16 @@ static void export_textfile(struct watch *w, const struct pw_report *rep)
 static void log_line(struct watch *w, const struct pw_report *rep)
 {
 	uint64_t unsolicited = 0, replies = 0;
-	size_t i, required = 0, reached = 0;
-	const char *sep = "; silent: ";
-	char when[40], ports[32];
+	size_t required, reached;
 	time_t now = time(NULL);
+	char when[40];
 	uint32_t slot;
 
 	for (slot = 0; slot < PW_PORT_SLOTS; slot++) {
 		unsolicited += w->snap.slots[slot].unsolicited;
 		replies += w->snap.slots[slot].replies;
 	}
-	for (i = 0; i < rep->n; i++) {
-		if (!rep->ranges[i].range.required)
-			continue;
-		required++;
-		reached += rep->ranges[i].reached;
-	}
+	required = pw_report_required(rep, &reached);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
 	printf("%s %s: %zu of %zu required ranges reached; ", when, rep->iface,
 	       reached, required);
@@ -193,14 +172,7 @@ static void log_line(struct watch *w, const struct pw_report *rep)
 		printf("%llu unsolicited, %llu replies since the counters began",
 		       (unsigned long long)unsolicited,
 		       (unsigned long long)replies);
-	for (i = 0; i < rep->n; i++) {
-		if (!rep->ranges[i].range.required || rep->ranges[i].reached)
-			continue;
-		pw_range_ports(&rep->ranges[i].range, ports, sizeof(ports));
-		printf("%s%s %s/%s", sep, rep->ranges[i].range.service, ports,
-		       pw_proto_name(rep->ranges[i].range.proto));
-		sep = ", ";
-	}
+	pw_report_print_silent(stdout, rep);
 	printf("\n");
 	fflush(stdout);
 	w->last_unsolicited = unsolicited;
@@ -228,14 +200,11 @@ static int tick(struct watch *w, bool at_exit)
 	struct pw_report rep = {};
 	int err;
 
-	/* The watch is the only one who folds: its own fold is current. */
-	err = pw_snapshot_take(&w->s, &w->snap);
+	err = pw_snapshot_fold(&w->s, &w->snap);
 	if (err) {
 		pw_err("reading the counters failed: %s\n", strerror(-err));
 		return err;
 	}
-	pw_hist_apply(w->s.hist, w->s.decl, &w->snap);
-	pw_hist_fold(w->s.hist, w->s.decl, &w->snap);
 	err = pw_report_build(&rep, &w->c.decls, &w->snap);
 	if (err)
 		return err;
@@ -309,9 +278,16 @@ static void link_changed(struct watch *w)
 {
 	struct pw_link_state before = w->link;
 	const char *name = w->s.iface.name;
+	int err = pw_link_monitor_read(w->link_fd, name, &w->link);
 
-	if (pw_link_monitor_read(w->link_fd, name, &w->link))
+	if (err) {
+		/* A broken socket stays readable: stop waiting on it. */
+		pw_warn("following link changes of %s failed (%s); a deleted and re-created interface now needs a restart of the watch\n",
+			name, strerror(-err));
+		close(w->link_fd);
+		w->link_fd = -1;
 		return;
+	}
 	if (before.ifindex && w->link.ifindex != before.ifindex &&
 	    !w->detached_by_kernel) {
 		pw_warn("%s is gone (deleted, renamed or moved to another namespace); its counters are kept and counting resumes when it returns\n",

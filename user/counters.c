@@ -250,6 +250,17 @@ int pw_snapshot_take_totals(const struct pw_session *s,
 	return err;
 }
 
+int pw_snapshot_fold(const struct pw_session *s, struct pw_snapshot *snap)
+{
+	int err = pw_snapshot_take(s, snap);
+
+	if (err)
+		return err;
+	pw_hist_apply(s->hist, s->decl, snap);
+	pw_hist_fold(s->hist, s->decl, snap);
+	return 0;
+}
+
 static int build_range(struct pw_range_result *res, const struct pw_range *r,
 		       const struct pw_snapshot *snap)
 {

@@ -80,9 +80,12 @@ void pw_hist_fold(struct pw_hist_table *h, const struct pw_decl_table *decl,
 /* A consistent copy of the fold a watch may be writing: 0, or -EAGAIN. */
 int pw_hist_copy(const struct pw_hist_table *h, struct pw_hist_table *out);
 /* pw_snapshot_take, then pw_hist_apply with a copy of the fold taken
- * first: 64-bit totals since the maps were made, as show and watch give. */
+ * first: 64-bit totals since the maps were made, as show gives. */
 int pw_snapshot_take_totals(const struct pw_session *s,
 			    struct pw_snapshot *snap);
+/* The watch's turn (it alone folds, so its fold is current): read, turn
+ * into totals, store them as the new fold. */
+int pw_snapshot_fold(const struct pw_session *s, struct pw_snapshot *snap);
 
 /* The declared ranges' answers from snap's totals: a snapshot (counts
  * since the maps were made) or what a window accumulated. */

@@ -98,25 +98,56 @@ int pw_decls_add(struct pw_decls *d, const char *service, enum pw_proto proto,
 	return 0;
 }
 
+int pw_decls_add_at(struct pw_decls *d, const char *service,
+		    enum pw_proto proto, uint16_t first, uint16_t last,
+		    bool required, const char *where, char *err, size_t errlen)
+{
+	int r = pw_decls_add(d, service, proto, first, last, required);
+
+	if (r == -ENOMEM)
+		return pw_decl_error(err, errlen, where, "out of memory");
+	if (r == -E2BIG)
+		return pw_decl_error(err, errlen, where,
+				     "more than %d ranges declared: write a long run of ports as one range (a:b)",
+				     PW_RANGES_MAX);
+	return r;
+}
+
 void pw_decls_free(struct pw_decls *d)
 {
 	free(d->v);
 	memset(d, 0, sizeof(*d));
 }
 
-/* How much of [s, e) to quote in a message: the text is not NUL-ended. */
-static int quote_len(const char *s, const char *e)
+int pw_quote_len(const char *s, const char *e)
 {
 	return e - s > 40 ? 40 : (int)(e - s);
 }
 
-/* [s, e) without the blanks around it */
-static void trim(const char **s, const char **e)
+void pw_trim(const char **s, const char **e)
 {
 	while (*s < *e && isspace((unsigned char)**s))
 		(*s)++;
 	while (*e > *s && isspace((unsigned char)(*e)[-1]))
 		(*e)--;
+}
+
+bool pw_config_line(const char *text, size_t len, size_t *pos,
+		    unsigned *lineno, const char **s, const char **e)
+{
+	const char *nl;
+
+	while (*pos < len) {
+		*s = text + *pos;
+		nl = memchr(*s, '\n', len - *pos);
+		*e = nl ? nl : text + len;
+		*pos = (size_t)(*e - text) + (nl ? 1 : 0);
+		(*lineno)++;
+		pw_trim(s, e);	/* a CR before the newline too */
+		if (*s < *e && **s != '#')
+			return true;
+	}
+	return false;
 }
 
 static int parse_port(const char *s, const char *e, uint16_t *port,
@@ -125,21 +156,21 @@ static int parse_port(const char *s, const char *e, uint16_t *port,
 	unsigned long v = 0;
 	const char *p;
 
-	trim(&s, &e);
+	pw_trim(&s, &e);
 	if (s == e)
 		return pw_decl_error(err, errlen, where, "a port number is missing");
 	for (p = s; p < e; p++) {
 		if (!isdigit((unsigned char)*p))
 			return pw_decl_error(err, errlen, where,
 					  "'%.*s' is not a port number",
-					  quote_len(s, e), s);
+					  pw_quote_len(s, e), s);
 		if (v <= 65535)
 			v = v * 10 + (unsigned long)(*p - '0');
 	}
 	if (v == 0 || v > 65535)
 		return pw_decl_error(err, errlen, where,
 				  "port %.*s is out of range (1-65535)",
-				  quote_len(s, e), s);
+				  pw_quote_len(s, e), s);
 	*port = (uint16_t)v;
 	return 0;
 }
@@ -158,7 +189,7 @@ static int parse_ports(const char *s, const char *e, uint16_t *first,
 		if (sep)
 			return pw_decl_error(err, errlen, where,
 					  "'%.*s' is not a port or a range",
-					  quote_len(s, e), s);
+					  pw_quote_len(s, e), s);
 		sep = p;
 	}
 	if (!sep) {
@@ -187,14 +218,14 @@ static int add_entry(struct pw_decls *d, const char *service, const char *s,
 	uint16_t first, last;
 	int r;
 
-	trim(&s, &e);
+	pw_trim(&s, &e);
 	if (s == e)
 		return pw_decl_error(err, errlen, where,
 				  "an empty entry in the port list");
 	if (slash) {
 		const char *ps = slash + 1, *pe = e;
 
-		trim(&ps, &pe);
+		pw_trim(&ps, &pe);
 		if (ps == pe)
 			return pw_decl_error(err, errlen, where,
 					  "a protocol is missing after '/'");
@@ -213,17 +244,11 @@ static int add_entry(struct pw_decls *d, const char *service, const char *s,
 			q = list_end;
 		r = parse_ports(p, q, &first, &last, where, err, errlen);
 		if (!r && tcp)
-			r = pw_decls_add(d, service, PW_PROTO_TCP, first, last,
-					 required);
+			r = pw_decls_add_at(d, service, PW_PROTO_TCP, first, last,
+					    required, where, err, errlen);
 		if (!r && udp)
-			r = pw_decls_add(d, service, PW_PROTO_UDP, first, last,
-					 required);
-		if (r == -ENOMEM)
-			return pw_decl_error(err, errlen, where, "out of memory");
-		if (r == -E2BIG)
-			return pw_decl_error(err, errlen, where,
-					  "more than %d ranges declared: write a long run of ports as one range (a:b)",
-					  PW_RANGES_MAX);
+			r = pw_decls_add_at(d, service, PW_PROTO_UDP, first, last,
+					    required, where, err, errlen);
 		if (r)
 			return r;
 		if (q == list_end)
@@ -243,7 +268,7 @@ int pw_decls_add_spec(struct pw_decls *d, const char *service,
 		return pw_decl_error(err, errlen, where,
 				  "the service name must be 1-%d printable bytes",
 				  PW_SERVICE_MAX - 1);
-	trim(&s, &e);
+	pw_trim(&s, &e);
 	if (s == e)
 		return pw_decl_error(err, errlen, where, "the port list is empty");
 	for (p = s; p <= e; p = q + 1) {
@@ -270,7 +295,7 @@ int pw_decls_add_named(struct pw_decls *d, const char *arg, const char *where,
 		return pw_decl_error(err, errlen, where,
 				  "expected NAME=PORTS (e.g. turn=3478|49152:65535/udp), got '%.40s'",
 				  arg);
-	trim(&s, &e);
+	pw_trim(&s, &e);
 	if (!service_name_ok(s, (size_t)(e - s)))
 		return pw_decl_error(err, errlen, where,
 				  "the service name before '=' must be 1-%d printable bytes",
@@ -331,7 +356,7 @@ int pw_decls_add_ufw_text(struct pw_decls *d, const char *text, size_t len,
 					  "a NUL byte: this is not a text file");
 		s = line;
 		e = nl;
-		trim(&s, &e);
+		pw_trim(&s, &e);
 		if (s == e || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[') {
@@ -341,10 +366,10 @@ int pw_decls_add_ufw_text(struct pw_decls *d, const char *text, size_t len,
 			if (e[-1] != ']' || e - s < 2)
 				return pw_decl_error(err, errlen, where,
 						  "a section header is [NAME], got '%.*s'",
-						  quote_len(s, e), s);
+						  pw_quote_len(s, e), s);
 			s++;
 			e--;
-			trim(&s, &e);
+			pw_trim(&s, &e);
 			if (!service_name_ok(s, (size_t)(e - s)))
 				return pw_decl_error(err, errlen, where,
 						  "a section name must be 1-%d printable bytes",
@@ -373,11 +398,11 @@ int pw_decls_add_ufw_text(struct pw_decls *d, const char *text, size_t len,
 		if (!sep || sep == s)
 			return pw_decl_error(err, errlen, where,
 					  "expected KEY=VALUE or [SECTION], got '%.*s'",
-					  quote_len(s, e), s);
+					  pw_quote_len(s, e), s);
 		if (!sec.name[0])
 			return pw_decl_error(err, errlen, where,
 					  "'%.*s' is outside any section: a ufw profile starts with [NAME]",
-					  quote_len(s, e), s);
+					  pw_quote_len(s, e), s);
 		p = sep;
 		while (p > s && isspace((unsigned char)p[-1]))
 			p--;

@@ -39,6 +39,10 @@ int pw_decl_error(char *err, size_t errlen, const char *where,
  * (required if either is). -E2BIG past PW_RANGES_MAX ranges. */
 int pw_decls_add(struct pw_decls *d, const char *service, enum pw_proto proto,
 		 uint16_t first, uint16_t last, bool required);
+/* pw_decls_add with its errors said in err, as from where. */
+int pw_decls_add_at(struct pw_decls *d, const char *service,
+		    enum pw_proto proto, uint16_t first, uint16_t last,
+		    bool required, const char *where, char *err, size_t errlen);
 /* A ufw ports= value: "80/tcp|443|6000:6200/udp|80,443/tcp". where says
  * where it came from, for messages ("FILE:LINE"). */
 int pw_decls_add_spec(struct pw_decls *d, const char *service,
@@ -64,6 +68,10 @@ int pw_decls_add_profile(struct pw_decls *d, const char *name, char *err,
 			 size_t errlen);
 void pw_decls_free(struct pw_decls *d);
 
+/* [*s, *e) without the blanks around it. */
+void pw_trim(const char **s, const char **e);
+/* How much of [s, e) to quote in a message (the text has no NUL). */
+int pw_quote_len(const char *s, const char *e);
 /* The next line of a config text that is neither blank nor a '#'
  * comment, from *pos: [*s, *e) trimmed, *lineno counted along; false at
  * the end. */

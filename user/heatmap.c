@@ -28,12 +28,26 @@ static unsigned level(uint64_t v, uint64_t max)
 	return 1 + (unsigned)(l * (LEVELS - 1) + 0.5);
 }
 
+/* Cell c's unsolicited packets, and how many of its ports got any. */
+static uint64_t cell(const struct pw_range *r, const struct pw_snapshot *snap,
+		     uint32_t c, uint32_t bucket, uint32_t *hit)
+{
+	uint32_t base = r->proto == PW_PROTO_UDP ? PW_PORTS_PER_PROTO : 0, p;
+	uint64_t v = 0, n;
+
+	for (p = r->first + c * bucket; p <= r->last && p < r->first + (c + 1) * bucket; p++) {
+		n = snap->slots[base + p].unsolicited;
+		v += n;
+		*hit += n > 0;
+	}
+	return v;
+}
+
 void pw_heatmap_print(FILE *f, const struct pw_range *r,
 		      const struct pw_snapshot *snap, unsigned width, bool utf8)
 {
 	const char *const *shade = utf8 ? utf8_shade : ascii_shade;
-	uint32_t base = r->proto == PW_PROTO_UDP ? PW_PORTS_PER_PROTO : 0;
-	uint32_t size = pw_range_size(r), cols, bucket, cells, c, p, hit = 0;
+	uint32_t size = pw_range_size(r), cols, bucket, cells, c, hit = 0, ignored;
 	uint64_t max = 0, v, total = 0;
 	uint64_t thresholds[LEVELS + 1];
 	char ports[32];
@@ -46,17 +60,11 @@ void pw_heatmap_print(FILE *f, const struct pw_range *r,
 		cols = 100;
 	/* One port per cell while the range fits the grid, else buckets. */
 	bucket = (size + cols * PW_HEATMAP_ROWS_MAX - 1) / (cols * PW_HEATMAP_ROWS_MAX);
-	if (!bucket)
-		bucket = 1;
 	cells = (size + bucket - 1) / bucket;
 	if (cells < cols)
 		cols = cells;
 	for (c = 0; c < cells; c++) {
-		v = 0;
-		for (p = r->first + c * bucket; p <= r->last && p < r->first + (c + 1) * bucket; p++) {
-			v += snap->slots[base + p].unsolicited;
-			hit += snap->slots[base + p].unsolicited > 0;
-		}
+		v = cell(r, snap, c, bucket, &hit);
 		total += v;
 		if (v > max)
 			max = v;
@@ -68,10 +76,7 @@ void pw_heatmap_print(FILE *f, const struct pw_range *r,
 	for (c = 0; c < cells; c++) {
 		if (c % cols == 0)
 			fprintf(f, "%5u |", r->first + c * bucket);
-		v = 0;
-		for (p = r->first + c * bucket; p <= r->last && p < r->first + (c + 1) * bucket; p++)
-			v += snap->slots[base + p].unsolicited;
-		k = level(v, max);
+		k = level(cell(r, snap, c, bucket, &ignored), max);
 		fputs(shade[k], f);
 		if (c % cols == cols - 1 || c == cells - 1)
 			fputc('\n', f);

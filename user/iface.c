@@ -152,6 +152,8 @@ int pw_link_monitor_read(int fd, const char *name, struct pw_link_state *st)
 			overrun = true;	/* messages lost: ask afresh below */
 			continue;
 		}
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
 		if (n <= 0)
 			break;
 		len = (int)n;

@@ -26,7 +26,8 @@ struct pw_link_state {
 /* A netlink socket that hears every link change (RTMGRP_LINK), non-
  * blocking: the fd, or -errno. */
 int pw_link_monitor_open(void);
-/* Reads what has come and updates st for name; 0 or -errno. */
+/* Reads what has come and updates st for name; 0, or -errno when the
+ * socket is broken (the caller stops listening). */
 int pw_link_monitor_read(int fd, const char *name, struct pw_link_state *st);
 /* Asks afresh, without messages. */
 int pw_link_state(const char *name, struct pw_link_state *st);

@@ -73,12 +73,44 @@ void pw_report_print_json(FILE *f, const struct pw_report *rep)
 	pw_json_finish(&j);
 }
 
+size_t pw_report_required(const struct pw_report *rep, size_t *reached)
+{
+	size_t i, required = 0;
+
+	*reached = 0;
+	for (i = 0; i < rep->n; i++) {
+		if (!rep->ranges[i].range.required)
+			continue;
+		required++;
+		*reached += rep->ranges[i].reached;
+	}
+	return required;
+}
+
+void pw_report_print_silent(FILE *f, const struct pw_report *rep)
+{
+	const struct pw_range_result *r;
+	const char *sep = "; silent: ";
+	char ports[16];
+	size_t i;
+
+	for (i = 0; i < rep->n; i++) {
+		r = &rep->ranges[i];
+		if (!r->range.required || r->reached)
+			continue;
+		pw_range_ports(&r->range, ports, sizeof(ports));
+		fprintf(f, "%s%s %s/%s", sep, r->range.service, ports,
+			pw_proto_name(r->range.proto));
+		sep = ", ";
+	}
+}
+
 void pw_report_print_table(FILE *f, const struct pw_report *rep)
 {
 	const struct pw_range_result *r;
-	size_t i, required = 0, reached = 0;
-	int wsvc = 7, n;
+	size_t i, required, reached;
 	char ports[16], ago[32];
+	int wsvc = 7, n;
 
 	for (i = 0; i < rep->n; i++) {
 		n = (int)strlen(rep->ranges[i].range.service);
@@ -101,25 +133,10 @@ void pw_report_print_table(FILE *f, const struct pw_report *rep)
 			r->ports_declared, r->ports_hit,
 			(unsigned long long)r->packets,
 			(unsigned long long)r->replies, pw_range_status(r), ago);
-		if (r->range.required) {
-			required++;
-			reached += r->reached;
-		}
 	}
+	required = pw_report_required(rep, &reached);
 	fprintf(f, "\n%zu of %zu required ranges reached", reached, required);
-	if (reached < required) {
-		const char *sep = "; silent: ";
-
-		for (i = 0; i < rep->n; i++) {
-			r = &rep->ranges[i];
-			if (!r->range.required || r->reached)
-				continue;
-			pw_range_ports(&r->range, ports, sizeof(ports));
-			fprintf(f, "%s%s %s/%s", sep, r->range.service, ports,
-				pw_proto_name(r->range.proto));
-			sep = ", ";
-		}
-	}
+	pw_report_print_silent(f, rep);
 	fprintf(f, "\nnot counted by port: %llu later fragments, %llu malformed\n",
 		(unsigned long long)rep->stats[PW_STAT_FRAGMENTS],
 		(unsigned long long)rep->stats[PW_STAT_MALFORMED]);

@@ -10,6 +10,11 @@
 void pw_report_print_json(FILE *f, const struct pw_report *rep);
 /* The "ranges" array of verify and show. */
 void pw_report_json_ranges(struct pw_json *j, const struct pw_report *rep);
+/* How many ranges are required; *reached how many of them were. */
+size_t pw_report_required(const struct pw_report *rep, size_t *reached);
+/* "; silent: SERVICE PORTS/PROTO, ..." for required ranges not reached,
+ * nothing when all were; no newline. */
+void pw_report_print_silent(FILE *f, const struct pw_report *rep);
 /* A table per range, then which required ranges stayed silent. */
 void pw_report_print_table(FILE *f, const struct pw_report *rep);
 const char *pw_range_status(const struct pw_range_result *res);

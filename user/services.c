@@ -17,32 +17,6 @@
 
 #define WHERE_MAX (PW_ERR_MAX / 2)
 
-static void trim(const char **s, const char **e)
-{
-	while (*s < *e && isspace((unsigned char)**s))
-		(*s)++;
-	while (*e > *s && isspace((unsigned char)(*e)[-1]))
-		(*e)--;
-}
-
-bool pw_config_line(const char *text, size_t len, size_t *pos,
-		    unsigned *lineno, const char **s, const char **e)
-{
-	const char *nl;
-
-	while (*pos < len) {
-		*s = text + *pos;
-		nl = memchr(*s, '\n', len - *pos);
-		*e = nl ? nl : text + len;
-		*pos = (size_t)(*e - text) + (nl ? 1 : 0);
-		(*lineno)++;
-		trim(s, e);	/* a CR before the newline too */
-		if (*s < *e && **s != '#')
-			return true;
-	}
-	return false;
-}
-
 static bool token_is(const char *s, const char *e, const char *word)
 {
 	size_t n = strlen(word);
@@ -85,7 +59,7 @@ static bool env_value(const char **s, const char **e)
 {
 	const char *q;
 
-	trim(s, e);
+	pw_trim(s, e);
 	if (*s < *e && (**s == '"' || **s == '\'')) {
 		q = memchr(*s + 1, **s, (size_t)(*e - *s - 1));
 		if (!q)
@@ -105,7 +79,7 @@ static bool env_value(const char **s, const char **e)
 			*e = q;
 			break;
 		}
-	trim(s, e);
+	pw_trim(s, e);
 	return true;
 }
 
@@ -128,9 +102,9 @@ int pw_decls_add_snikket_text(struct pw_decls *d, const char *text, size_t len,
 		if (!eq)
 			return pw_decl_error(err, errlen, where,
 					     "expected KEY=value, got '%.*s'",
-					     (int)(e - s > 40 ? 40 : e - s), s);
+					     pw_quote_len(s, e), s);
 		k = eq;
-		trim(&s, &k);
+		pw_trim(&s, &k);
 		for (i = 0; i < SK_COUNT; i++)
 			if (token_is(s, k, snikket_keys[i].name))
 				break;
@@ -143,7 +117,7 @@ int pw_decls_add_snikket_text(struct pw_decls *d, const char *text, size_t len,
 		if (!parse_u16(s, e, &v) || v == 0)
 			return pw_decl_error(err, errlen, where,
 					     "%s must be a port number (1-65535), got '%.*s'",
-					     snikket_keys[i].name, (int)(e - s > 40 ? 40 : e - s), s);
+					     snikket_keys[i].name, pw_quote_len(s, e), s);
 		/* Snikket's own rule for the TURN range. */
 		if ((i == SK_TURN_MIN || i == SK_TURN_MAX) && v <= 1024)
 			return pw_decl_error(err, errlen, where,
@@ -215,14 +189,11 @@ static int coturn_add(struct pw_decls *d, unsigned port, bool tcp, bool udp,
 	if (!port)
 		return 0;
 	if (tcp)
-		r = pw_decls_add(d, "coturn", PW_PROTO_TCP, (uint16_t)port,
-				 (uint16_t)port, required);
+		r = pw_decls_add_at(d, "coturn", PW_PROTO_TCP, (uint16_t)port,
+				    (uint16_t)port, required, where, err, errlen);
 	if (!r && udp)
-		r = pw_decls_add(d, "coturn", PW_PROTO_UDP, (uint16_t)port,
-				 (uint16_t)port, required);
-	if (r == -E2BIG)
-		return pw_decl_error(err, errlen, where, "more than %d ranges",
-				     PW_RANGES_MAX);
+		r = pw_decls_add_at(d, "coturn", PW_PROTO_UDP, (uint16_t)port,
+				    (uint16_t)port, required, where, err, errlen);
 	return r;
 }
 
@@ -254,7 +225,7 @@ int pw_decls_add_coturn_text(struct pw_decls *d, const char *text, size_t len,
 			if (*s++ == '=')
 				break;
 		}
-		trim(&s, &e);
+		pw_trim(&s, &e);
 		for (i = 0; i < CK_COUNT; i++)
 			if (token_is(k, ke, coturn_keys[i]))
 				break;
@@ -269,7 +240,7 @@ int pw_decls_add_coturn_text(struct pw_decls *d, const char *text, size_t len,
 			if (b < 0)
 				return pw_decl_error(err, errlen, where,
 						     "%s takes a boolean (on/off, yes/no, true/false, 1/0), got '%.*s'",
-						     coturn_keys[i], (int)(e - s > 40 ? 40 : e - s), s);
+						     coturn_keys[i], pw_quote_len(s, e), s);
 			num[i] = (unsigned)b;
 			continue;
 		}
@@ -277,7 +248,7 @@ int pw_decls_add_coturn_text(struct pw_decls *d, const char *text, size_t len,
 		    (v == 0 && i != CK_ALT_PORT && i != CK_ALT_TLS_PORT))
 			return pw_decl_error(err, errlen, where,
 					     "%s must be a port number (1-65535), got '%.*s'",
-					     coturn_keys[i], (int)(e - s > 40 ? 40 : e - s), s);
+					     coturn_keys[i], pw_quote_len(s, e), s);
 		num[i] = v;	/* the last one counts, as coturn reads it */
 	}
 	if (num[CK_MIN] > num[CK_MAX]) {
@@ -307,13 +278,9 @@ int pw_decls_add_coturn_text(struct pw_decls *d, const char *text, size_t len,
 	if (!r)
 		r = coturn_add(d, num[CK_ALT_TLS_PORT], !num[CK_NO_TLS],
 			       !num[CK_NO_DTLS], false, where, err, errlen);
-	if (!r) {
-		r = pw_decls_add(d, "coturn", PW_PROTO_UDP, (uint16_t)num[CK_MIN],
-				 (uint16_t)num[CK_MAX], true);
-		if (r == -E2BIG)
-			r = pw_decl_error(err, errlen, where, "more than %d ranges",
-					  PW_RANGES_MAX);
-	}
+	if (!r)
+		r = pw_decls_add_at(d, "coturn", PW_PROTO_UDP, (uint16_t)num[CK_MIN],
+				    (uint16_t)num[CK_MAX], true, where, err, errlen);
 	return r;
 }
 
@@ -468,26 +435,26 @@ int pw_decls_add_livekit_text(struct pw_decls *d, const char *text, size_t len,
 		goto out;
 	}
 	snprintf(where, sizeof(where), "%s", file);
+#define LIVEKIT(proto, first, last, required) \
+	pw_decls_add_at(d, "livekit", proto, (uint16_t)(first), (uint16_t)(last), \
+			required, where, err, errlen)
 	/* The HTTP/WebSocket port: plugNmeet proxies it through 443. */
-	r = pw_decls_add(d, "livekit", PW_PROTO_TCP, (uint16_t)port, (uint16_t)port, false);
+	r = LIVEKIT(PW_PROTO_TCP, port, port, false);
 	if (!r && tcp)
-		r = pw_decls_add(d, "livekit", PW_PROTO_TCP, (uint16_t)tcp, (uint16_t)tcp, true);
+		r = LIVEKIT(PW_PROTO_TCP, tcp, tcp, true);
 	/* One UDP port muxes all media when udp_port is set; else the range. */
 	if (!r && udp)
-		r = pw_decls_add(d, "livekit", PW_PROTO_UDP, (uint16_t)udp, (uint16_t)udp, true);
+		r = LIVEKIT(PW_PROTO_UDP, udp, udp, true);
 	else if (!r)
-		r = pw_decls_add(d, "livekit", PW_PROTO_UDP, (uint16_t)start, (uint16_t)end, true);
+		r = LIVEKIT(PW_PROTO_UDP, start, end, true);
 	if (!r && turn && turn_udp)
-		r = pw_decls_add(d, "livekit", PW_PROTO_UDP, (uint16_t)turn_udp,
-				 (uint16_t)turn_udp, true);
+		r = LIVEKIT(PW_PROTO_UDP, turn_udp, turn_udp, true);
 	/* external_tls: a proxy takes TURN/TLS on 443 and hands it on. */
 	if (!r && turn && external_tls)
-		r = pw_decls_add(d, "livekit", PW_PROTO_TCP, 443, 443, true);
+		r = LIVEKIT(PW_PROTO_TCP, 443, 443, true);
 	else if (!r && turn && turn_tls)
-		r = pw_decls_add(d, "livekit", PW_PROTO_TCP, (uint16_t)turn_tls,
-				 (uint16_t)turn_tls, true);
-	if (r == -E2BIG)
-		r = pw_decl_error(err, errlen, where, "more than %d ranges", PW_RANGES_MAX);
+		r = LIVEKIT(PW_PROTO_TCP, turn_tls, turn_tls, true);
+#undef LIVEKIT
 out:
 	yaml_document_delete(&y.doc);
 	return r;
@@ -533,12 +500,9 @@ int pw_decls_add_ufw_app(struct pw_decls *d, const char *dir, const char *name,
 			if (strcasecmp(all.v[k].service, name))
 				continue;
 			found++;
-			r = pw_decls_add(d, all.v[k].service, all.v[k].proto,
-					 all.v[k].first, all.v[k].last,
-					 all.v[k].required);
-			if (r == -E2BIG)
-				r = pw_decl_error(err, errlen, path, "more than %d ranges",
-						  PW_RANGES_MAX);
+			r = pw_decls_add_at(d, all.v[k].service, all.v[k].proto,
+					    all.v[k].first, all.v[k].last,
+					    all.v[k].required, path, err, errlen);
 		}
 		pw_decls_free(&all);
 	}

@@ -241,3 +241,28 @@ fail:
 	snprintf(errbuf, errlen, "cannot %s it: %s", step, strerror(-err));
 	return err;
 }
+
+int pw_textfile_write(const char *path, const struct pw_report *rep,
+		      const struct pw_snapshot *snap, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	f = open_memstream(&text, &len);
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot render it: %s", strerror(-rc));
+		return rc;
+	}
+	rc = pw_textfile_render(f, rep, snap);
+	if (fclose(f) || rc) {
+		snprintf(err, errlen, "cannot render it");
+		free(text);
+		return -EIO;
+	}
+	rc = pw_textfile_replace(path, text, len, err, errlen);
+	free(text);
+	return rc;
+}

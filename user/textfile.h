@@ -27,4 +27,9 @@ int pw_textfile_render(FILE *f, const struct pw_report *rep,
 int pw_textfile_replace(const char *path, const char *text, size_t len,
 			char *err, size_t errlen);
 
+/* Renders rep and snap and replaces path with it: 0, or -errno with what
+ * failed in err. */
+int pw_textfile_write(const char *path, const struct pw_report *rep,
+		      const struct pw_snapshot *snap, char *err, size_t errlen);
+
 #endif

@@ -61,28 +61,6 @@ static int fill(struct pw_session *s)
 	return 0;
 }
 
-static int write_textfile(const char *path, const struct pw_report *rep,
-			  const struct pw_snapshot *snap)
-{
-	char *text = NULL, err[PW_ERR_MAX];
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	int rc;
-
-	if (!f)
-		return -errno;
-	rc = pw_textfile_render(f, rep, snap);
-	if (fclose(f) || rc) {
-		free(text);
-		return -EIO;
-	}
-	rc = pw_textfile_replace(path, text, len, err, sizeof(err));
-	if (rc)
-		fprintf(stderr, "bench_user: %s: %s\n", path, err);
-	free(text);
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	static const char *const profiles[] = { "plugnmeet", "snikket" };
@@ -116,12 +94,10 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/portwitness.prom", dir);
 	for (k = 0; k < ROUNDS; k++) {
 		t0 = now_ms();
-		if (pw_snapshot_take(&s, &snap)) {
+		if (pw_snapshot_fold(&s, &snap)) {
 			fprintf(stderr, "bench_user: reading failed\n");
 			goto out;
 		}
-		pw_hist_apply(s.hist, s.decl, &snap);
-		pw_hist_fold(s.hist, s.decl, &snap);
 		if (pw_report_build(&rep, &d, &snap)) {
 			fprintf(stderr, "bench_user: out of memory\n");
 			goto out;
@@ -129,8 +105,10 @@ int main(int argc, char **argv)
 		rep.mode = "tc";
 		snprintf(rep.iface, sizeof(rep.iface), "eth0");
 		rep.now_real_ns = snap.real_ns;
-		if (write_textfile(path, &rep, &snap))
+		if (pw_textfile_write(path, &rep, &snap, err, sizeof(err))) {
+			fprintf(stderr, "bench_user: %s: %s\n", path, err);
 			goto out;
+		}
 		t[k] = now_ms() - t0;
 		pw_report_free(&rep);
 	}

@@ -159,31 +159,28 @@ static void done(struct fixture *fx)
 	free(fx->text);
 }
 
-static size_t count_lines(const char *text, const char *prefix)
+/* Lines of text that begin with prefix (whole: that are prefix). */
+static size_t lines(const char *text, const char *prefix, bool whole)
 {
 	size_t n = 0, len = strlen(prefix);
 	const char *p = text;
 
 	while (p && *p) {
-		n += !strncmp(p, prefix, len);
+		n += !strncmp(p, prefix, len) && (!whole || p[len] == '\n');
 		p = strchr(p, '\n');
 		p = p ? p + 1 : NULL;
 	}
 	return n;
 }
 
+static size_t count_lines(const char *text, const char *prefix)
+{
+	return lines(text, prefix, false);
+}
+
 static bool has_line(const char *text, const char *line)
 {
-	size_t len = strlen(line);
-	const char *p = text;
-
-	while (p && *p) {
-		if (!strncmp(p, line, len) && p[len] == '\n')
-			return true;
-		p = strchr(p, '\n');
-		p = p ? p + 1 : NULL;
-	}
-	return false;
+	return lines(text, line, true) > 0;
 }
 
 static const struct {
