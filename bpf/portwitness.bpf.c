@@ -4,12 +4,15 @@
  * so that their replies are not taken for evidence of port forwarding.
  * Nothing here drops or changes a packet. */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "pw_consts.h"
 #include "pw_parse.h"
 #include "pw_maps.h"
 #include "pw_conntrack.h"
+#include "pw_drop_parse.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -276,6 +279,89 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 		who = pw_ct_initiator(&fr, &p, false);
 	pw_flow_record(&key, who ? who : PW_FLOW_LOCAL, BPF_NOEXIST);
 	return TC_ACT_UNSPEC;
+}
+
+/* Was skb received on the watched interface (or one stacked on it) of
+ * the loader's network namespace? Another namespace's interface may have
+ * the same index. */
+static __always_inline bool pw_drop_is_ours(struct sk_buff *skb)
+{
+	__u32 iif = BPF_CORE_READ(skb, skb_iif);
+	struct net_device *dev;
+	int i;
+
+	if (!iif)
+		return false;	/* made on this host, not received */
+	for (i = 0; i < PW_DROP_IFACES; i++)
+		if (pw_decl.drop_ifindex[i] == iif)
+			goto netns;
+	return false;
+netns:
+	dev = BPF_CORE_READ(skb, dev);
+	return dev && BPF_CORE_READ(dev, nd_net.net, ns.inum) == pw_decl.netns_ino;
+}
+
+static __always_inline void pw_drop_reason_add(__u32 index, __u32 reason,
+					       __u32 segs)
+{
+	struct pw_drop_reason_key key = { .index = index, .reason = reason };
+	__u64 *v, one = segs;
+	int i;
+
+	/* Two CPUs may insert the same pair: the loser adds to the winner's. */
+	for (i = 0; i < 2; i++) {
+		v = bpf_map_lookup_elem(&pw_drop_reasons, &key);
+		if (v) {
+			__sync_fetch_and_add(v, segs);
+			return;
+		}
+		if (!bpf_map_update_elem(&pw_drop_reasons, &key, &one, BPF_NOEXIST))
+			return;
+	}
+	pw_stat_inc(PW_STAT_DROP_REASONS_LOST);
+}
+
+/* A drop of an unsolicited packet to a declared port, by class. Replies
+ * (flows this host began) are left out, as ingress counts them apart. */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(pw_kfree_skb, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	struct pw_port_drops *d;
+	struct pw_flow_key key;
+	struct pw_flow *f;
+	struct pw_pkt p;
+	__u32 cls, index1, idx, segs = 1;
+
+	cls = (__u32)reason < PW_DROP_REASONS ?
+	      pw_decl.drop_class[(__u32)reason & (PW_DROP_REASONS - 1)] :
+	      PW_DROP_OTHER;
+	if (cls == PW_DROP_IGNORE || !pw_drop_is_ours(skb))
+		return 0;
+	if (pw_drop_parse(skb, &p, &segs) != PW_PARSE_L4)
+		return 0;
+	index1 = pw_index1(pw_slot(&p));
+	if (!index1)
+		return 0;
+	if (!pw_tcp_opens(&p)) {
+		pw_flow_key_of(&p, &key);
+		f = bpf_map_lookup_elem(&pw_flows, &key);
+		if (f && f->initiator == PW_FLOW_LOCAL)
+			return 0;
+	}
+	idx = index1 - 1;
+	d = bpf_map_lookup_elem(&pw_drops, &idx);
+	if (!d)
+		return 0;
+	if (cls == PW_DROP_FIREWALL) {
+		__sync_fetch_and_add(&d->firewall, segs);
+	} else if (cls == PW_DROP_NO_LISTENER) {
+		__sync_fetch_and_add(&d->no_listener, segs);
+	} else {
+		__sync_fetch_and_add(&d->other, segs);
+		pw_drop_reason_add(idx, (__u32)reason, segs);
+	}
+	return 0;
 }
 
 /* Each program comes twice: plain, and asking conntrack (the loader picks

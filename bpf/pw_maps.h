@@ -11,6 +11,7 @@
 #include "pw_stats.h"
 #include "pw_instance.h"
 #include "pw_hist.h"
+#include "pw_drops.h"
 
 /* Which slots are declared (pw_ports.h). A global, so the programs read
  * it without a map lookup; it lives in the object's .bss map, which
@@ -47,6 +48,21 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } pw_seen SEC(".maps");
+
+/* Key: dense index of a declared port (pw_drops.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_DECLARED_MAX);
+	__type(key, __u32);
+	__type(value, struct pw_port_drops);
+} pw_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_DROP_REASON_ENTRIES);
+	__type(key, struct pw_drop_reason_key);
+	__type(value, __u64);
+} pw_drop_reasons SEC(".maps");
 
 /* Key: enum pw_stat. */
 struct {

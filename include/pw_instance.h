@@ -7,7 +7,7 @@
 
 #include "pw_types.h"
 
-#define PW_INSTANCE_MAGIC 0x70770002u	/* bump when the layout changes */
+#define PW_INSTANCE_MAGIC 0x70770003u	/* bump when the layout changes */
 
 enum pw_mode {
 	PW_MODE_NONE = 0,	/* maps exist, nothing attached */
@@ -27,10 +27,13 @@ struct pw_instance {
 	__u32 tc_egress_prio;
 	__u32 owner_pid;	/* the watch that attached; 0 when none */
 	__u32 flags;		/* PW_INSTANCE_* */
+	__u32 drop_prog_id;	/* the drop tracer, 0 when none */
 	__u64 counters_since;	/* CLOCK_REALTIME seconds the maps were made */
 };
 
 /* The attached programs also ask the kernel's conntrack. */
 #define PW_INSTANCE_CONNTRACK 0x1u
+/* Drops are traced (skb:kfree_skb), pinned as the link pw_drop_link. */
+#define PW_INSTANCE_DROPS 0x2u
 
 #endif

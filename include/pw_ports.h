@@ -7,6 +7,7 @@
 #define PW_PORTS_H
 
 #include "pw_types.h"
+#include "pw_drops.h"
 
 /* Protocol index of a slot; the slot of (proto, port) is
  * proto * PW_PORTS_PER_PROTO + port, port in HOST byte order. */
@@ -35,6 +36,15 @@ struct pw_decl_table {
 	 * way before the attach has shown itself or been forgotten by
 	 * conntrack too, and a new flow no longer pays for a lookup. */
 	__u64 ct_udp_until_ns;
+	/* Drop tracing (pw_drops.h). The tracepoint sees every drop of the
+	 * host, so a drop counts only for a packet received on one of these
+	 * interfaces (0 = unused) of this network namespace (the inode
+	 * number of /proc/self/ns/net of the loader). */
+	__u32 netns_ino;
+	__u32 drop_ifindex[PW_DROP_IFACES];
+	/* enum pw_drop_class of each drop reason value; all zero (nothing
+	 * traced) until the loader has read the kernel's BTF. */
+	__u8 drop_class[PW_DROP_REASONS];
 };
 
 /* pw_counts (per CPU, key = dense index): a declared port. The packet

@@ -14,6 +14,8 @@ enum pw_stat {
 	PW_STAT_FLOWS_LOCAL,	/* flows recorded as begun by this host */
 	PW_STAT_FLOWS_REMOTE,	/* flows recorded as begun by the remote */
 	PW_STAT_EGRESS_UNPARSED, /* outbound packets the parser gave up on */
+	PW_STAT_DROP_REASONS_LOST, /* drops of declared ports whose reason
+				    * pw_drop_reasons had no room to keep */
 	PW_STAT_COUNT,
 };
 

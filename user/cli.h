@@ -12,8 +12,9 @@
 #include "pw_instance.h"
 
 enum pw_exit {
-	PW_EXIT_OK = 0,		/* every required range reached */
-	PW_EXIT_SILENT = 1,	/* a required range got no unsolicited packet */
+	PW_EXIT_OK = 0,		/* every required range reached (or no listener) */
+	PW_EXIT_SILENT = 1,	/* a required range silent or blocked by the
+				 * host (or, with --strict, a service down) */
 	PW_EXIT_USAGE = 2,	/* bad flag or declaration */
 	PW_EXIT_RUNTIME = 3,	/* not root, no interface, attach refused */
 };
@@ -26,6 +27,7 @@ enum {
 	PW_OPT_FROM_LIVEKIT,
 	PW_OPT_FROM_COTURN,
 	PW_OPT_FROM_UFW,
+	PW_OPT_STRICT,
 };
 
 /* Long options for the option tables: every command's, then those of the

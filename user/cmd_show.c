@@ -31,6 +31,7 @@ static const char *const stat_names[PW_STAT_COUNT] = {
 	[PW_STAT_FLOWS_LOCAL] = "flows_local",
 	[PW_STAT_FLOWS_REMOTE] = "flows_remote",
 	[PW_STAT_EGRESS_UNPARSED] = "egress_unparsed",
+	[PW_STAT_DROP_REASONS_LOST] = "drop_reasons_lost",
 };
 
 static void usage(FILE *f)
@@ -86,6 +87,7 @@ static void print_json(const struct pw_session *s, const struct pw_snapshot *sna
 	pw_json_u64(&j, "counters_since", s->inst.counters_since);
 	pw_json_bool(&j, "conntrack",
 		     attached && (s->inst.flags & PW_INSTANCE_CONNTRACK));
+	pw_json_bool(&j, "drops_traced", s->inst.flags & PW_INSTANCE_DROPS);
 	pw_json_object(&j, "memory_bytes");
 	for (k = 0; k < PW_MAP_COUNT; k++) {
 		pw_json_u64(&j, pw_map_name(k), mem[k]);

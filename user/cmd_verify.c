@@ -22,12 +22,19 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: portwitness verify -i IFACE DECLARATIONS [--duration S] [--json]\n"
-"                          [--mode tc|xdp] [-v]\n"
+"                          [--strict] [--mode tc|xdp] [-v]\n"
 "\n"
 "Counts inbound packets on IFACE for S seconds (default %d) and tells, per\n"
 "declared range, whether unsolicited packets arrived: the proof that the\n"
 "firewall and NAT forward it. Replies to this host's own connections are\n"
 "not proof and are counted apart. Nothing is stopped or bound.\n"
+"\n"
+"What the host then did with them is traced from the kernel's drops. Each\n"
+"range gets one status, worst first:\n"
+"  silent                 no unsolicited packet arrived\n"
+"  blocked-host-firewall  they arrived; none got past this host's firewall\n"
+"  no-listener            they got past it; no socket took them\n"
+"  reached                some were delivered to a socket\n"
 "\n"
 "DECLARATIONS (repeatable, at least one):\n"
 "  -p, --profile NAME     a built-in profile (portwitness profiles)\n"
@@ -39,21 +46,31 @@ PW_FROM_HELP
 "  -i, --interface IFACE  the interface clients reach the server on\n"
 "  -d, --duration S       seconds to count (1-%d); Ctrl-C ends early\n"
 "      --json             machine-readable result on stdout (docs/json.md)\n"
+"      --strict           also fail when a range of at most %u ports has no\n"
+"                         listener (the service is down; without --strict,\n"
+"                         a warning: relay ranges are unbound until used)\n"
 "  -m, --mode tc|xdp      how to attach when no watch runs (default tc)\n"
 "  -v, --verbose          debug messages on stderr, libbpf's and the verifier's too\n"
 "  -h, --help             this text\n"
 "\n"
 "A running 'portwitness watch' on IFACE is read, not attached twice.\n"
 "\n"
-"EXIT: 0 every required range reached, 1 a required range silent,\n"
-"      2 usage or declaration error, 3 runtime error.\n"
+"EXIT: 0 every required range reached or no-listener, 1 a required range\n"
+"      silent or blocked-host-firewall (or with --strict, a service down),\n"
+"      2 usage or declaration error, 3 runtime error. Optional ranges never\n"
+"      fail.\n"
 "\n"
 "EXAMPLES:\n"
 "  portwitness verify -i eth0 -p snikket --duration 60\n"
 "  portwitness verify -i eth0 -c /etc/ufw/applications.d/ufw-snikket --json\n"
 "  portwitness verify -i eth0 --ports 'media=50000:60000/udp' -d 300\n",
-		VERIFY_DEFAULT_S, VERIFY_MAX_S);
+		VERIFY_DEFAULT_S, VERIFY_MAX_S, PW_FEW_PORTS);
 }
+
+struct verify_opts {
+	unsigned int duration;
+	bool strict;
+};
 
 static int parse_duration(const char *arg, unsigned int *out)
 {
@@ -69,11 +86,17 @@ static int parse_duration(const char *arg, unsigned int *out)
 	return 0;
 }
 
-static int duration_option(void *ctx, int opt, const char *arg)
+static int verify_option(void *ctx, int opt, const char *arg)
 {
+	struct verify_opts *o = ctx;
+
+	if (opt == PW_OPT_STRICT) {
+		o->strict = true;
+		return 0;
+	}
 	if (opt != 'd')
 		return PW_EXIT_USAGE;
-	if (parse_duration(arg, ctx)) {
+	if (parse_duration(arg, &o->duration)) {
 		pw_cli_usage_error("verify", "--duration takes whole seconds from 1 to %d, got '%s'",
 				   VERIFY_MAX_S, arg);
 		return PW_EXIT_USAGE;
@@ -146,6 +169,7 @@ int cmd_verify(int argc, char **argv)
 		PW_DECL_OPTIONS,
 		{ "duration", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, PW_OPT_JSON },
+		{ "strict", no_argument, NULL, PW_OPT_STRICT },
 		{ "mode", required_argument, NULL, 'm' },
 		{ 0 },
 	};
@@ -154,13 +178,13 @@ int cmd_verify(int argc, char **argv)
 	struct pw_report rep = {};
 	struct pw_session s;
 	enum pw_mode used;
-	unsigned int duration = VERIFY_DEFAULT_S;
+	struct verify_opts o = { .duration = VERIFY_DEFAULT_S };
 	unsigned long long start, end;
 	bool reused;
 	int rc, err;
 
-	rc = pw_cli_parse(&c, argc, argv, "i:f:p:c:d:m:vh", opts, duration_option,
-			  &duration);
+	rc = pw_cli_parse(&c, argc, argv, "i:f:p:c:d:m:vh", opts, verify_option,
+			  &o);
 	if (rc >= 0)
 		goto out_decls;
 	if (!c.decls.n) {
@@ -187,13 +211,17 @@ int cmd_verify(int argc, char **argv)
 	used = s.inst.mode;
 	pw_info("counting on %s (%s%s) for %u s; Ctrl-C ends early\n",
 		s.iface.name, pw_mode_name(used),
-		reused ? ", a running watch" : "", duration);
+		reused ? ", a running watch" : "", o.duration);
 	start = pw_now_ns();
-	err = pw_snapshot_take(&s, &before);
-	end = count_window(&s, start + duration * 1000000000ull, &before,
+	/* Maps of our own began at zero, with the drop tracer attached
+	 * before ingress: every packet they counted is in the window, and
+	 * its drop too. A watch's are read from now on. */
+	err = reused ? pw_snapshot_open(&s, &before) : 0;
+	end = count_window(&s, start + o.duration * 1000000000ull, &before,
 			   &after, &acc, &err);
 	if (s.attached)
 		pw_session_detach(&s);
+	rep.strict = o.strict;
 	if (!err)
 		err = pw_report_build(&rep, &c.decls, &acc);
 	if (err) {
@@ -205,10 +233,12 @@ int cmd_verify(int argc, char **argv)
 	rep.command = "verify";
 	rep.mode = pw_mode_name(used);
 	rep.duration_s = (double)(end - start) / 1e9;
-	if (c.json)
+	if (c.json) {
 		pw_report_print_json(stdout, &rep);
-	else
+		pw_report_print_warnings(stderr, &rep);
+	} else {
 		pw_report_print_table(stdout, &rep);
+	}
 	rc = rep.ok ? PW_EXIT_OK : PW_EXIT_SILENT;
 	pw_report_free(&rep);
 out:

@@ -172,7 +172,7 @@ static void log_line(struct watch *w, const struct pw_report *rep)
 		printf("%llu unsolicited, %llu replies since the counters began",
 		       (unsigned long long)unsolicited,
 		       (unsigned long long)replies);
-	pw_report_print_silent(stdout, rep);
+	pw_report_print_problems(stdout, rep);
 	printf("\n");
 	fflush(stdout);
 	w->last_unsolicited = unsolicited;
@@ -200,6 +200,9 @@ static int tick(struct watch *w, bool at_exit)
 	struct pw_report rep = {};
 	int err;
 
+	/* A bridge or VLAN added since: its drops are ours too. */
+	if (w->s.attached && (w->s.inst.flags & PW_INSTANCE_DROPS))
+		pw_session_drop_ifaces(&w->s);
 	err = pw_snapshot_fold(&w->s, &w->snap);
 	if (err) {
 		pw_err("reading the counters failed: %s\n", strerror(-err));

@@ -21,13 +21,60 @@ int pw_snapshot_alloc(struct pw_snapshot *snap)
 {
 	memset(snap, 0, sizeof(*snap));
 	snap->slots = calloc(PW_PORT_SLOTS, sizeof(*snap->slots));
-	return snap->slots ? 0 : -ENOMEM;
+	snap->drops = calloc(PW_DECLARED_MAX, sizeof(*snap->drops));
+	snap->reasons = calloc(PW_DROP_REASON_ENTRIES, sizeof(*snap->reasons));
+	if (snap->slots && snap->drops && snap->reasons)
+		return 0;
+	pw_snapshot_free(snap);
+	return -ENOMEM;
 }
 
 void pw_snapshot_free(struct pw_snapshot *snap)
 {
 	free(snap->slots);
+	free(snap->drops);
+	free(snap->reasons);
 	snap->slots = NULL;
+	snap->drops = NULL;
+	snap->reasons = NULL;
+	snap->n_reasons = 0;
+}
+
+static int reason_cmp(const void *a, const void *b)
+{
+	const struct pw_reason_count *x = a, *y = b;
+
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return x->reason < y->reason ? -1 : x->reason > y->reason;
+}
+
+/* Every (port, reason) pair of pw_drop_reasons, sorted. */
+static int read_reasons(int fd, struct pw_snapshot *snap)
+{
+	struct pw_drop_reason_key key, next;
+	struct pw_reason_count *r;
+	void *prev = NULL;
+	__u64 v;
+
+	snap->n_reasons = 0;
+	while (snap->n_reasons < PW_DROP_REASON_ENTRIES &&
+	       !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		/* Entries are never deleted while the maps live. */
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		r = &snap->reasons[snap->n_reasons++];
+		r->index = key.index;
+		r->reason = key.reason;
+		r->count = v;
+	}
+	if (errno != ENOENT && snap->n_reasons < PW_DROP_REASON_ENTRIES)
+		return -errno;
+	qsort(snap->reasons, snap->n_reasons, sizeof(*snap->reasons),
+	      reason_cmp);
+	return 0;
 }
 
 /* Every element of a per-CPU array, in one batch call where the kernel
@@ -54,7 +101,27 @@ static int read_percpu(int fd, __u32 n, size_t vsize, int ncpus, void *buf)
 	return 0;
 }
 
-int pw_snapshot_take(const struct pw_session *s, struct pw_snapshot *snap)
+/* How long a packet counted at ingress may take to reach the point where
+ * the kernel drops it: the same softirq, or a backlog queue behind it. */
+#define DROP_SETTLE_US 5000
+
+static int read_drops(const struct pw_session *s, struct pw_snapshot *snap)
+{
+	/* A plain array reads as a per-CPU one of one CPU. */
+	int err = read_percpu(s->map_fd[PW_MAP_DROPS], PW_DECLARED_MAX,
+			      sizeof(*snap->drops), 1, snap->drops);
+
+	return err ? err : read_reasons(s->map_fd[PW_MAP_DROP_REASONS], snap);
+}
+
+/* A packet is counted at ingress first and dropped after. drops_first:
+ * the drops are read before the counts, so that a packet counted after
+ * this snapshot has its drop after it too (the opening of a window).
+ * Otherwise the counts are read first and the drops once every packet
+ * counted has had time to be dropped (the close of a window). Either way
+ * no packet in a window is taken as delivered for want of its drop. */
+static int take(const struct pw_session *s, struct pw_snapshot *snap,
+		bool drops_first)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	struct pw_port_count *counts = NULL;
@@ -73,11 +140,19 @@ int pw_snapshot_take(const struct pw_session *s, struct pw_snapshot *snap)
 	if (!counts || !other || !percpu)
 		goto out;
 	snap->real_ns = clock_ns(CLOCK_REALTIME);
-	err = read_percpu(s->map_fd[PW_MAP_COUNTS], PW_DECLARED_MAX,
-			  sizeof(*counts), ncpus, counts);
+	snap->drops_traced = s->inst.flags & PW_INSTANCE_DROPS;
+	err = drops_first ? read_drops(s, snap) : 0;
+	if (!err)
+		err = read_percpu(s->map_fd[PW_MAP_COUNTS], PW_DECLARED_MAX,
+				  sizeof(*counts), ncpus, counts);
 	if (!err)
 		err = read_percpu(s->map_fd[PW_MAP_OTHER], PW_OTHER_ENTRIES,
 				  sizeof(*other), ncpus, other);
+	if (!err && !drops_first) {
+		if (snap->drops_traced)
+			usleep(DROP_SETTLE_US);
+		err = read_drops(s, snap);
+	}
 	if (err)
 		goto out;
 	for (slot = 0; slot < PW_PORT_SLOTS; slot++) {
@@ -90,6 +165,7 @@ int pw_snapshot_take(const struct pw_session *s, struct pw_snapshot *snap)
 		if (!idx || idx > PW_DECLARED_MAX)
 			continue;
 		t->declared = true;
+		t->index1 = (uint16_t)idx;
 		for (cpu = 0; cpu < ncpus; cpu++) {
 			const struct pw_port_count *c =
 				&counts[(size_t)(idx - 1) * ncpus + cpu];
@@ -114,6 +190,16 @@ out:
 	return err;
 }
 
+int pw_snapshot_take(const struct pw_session *s, struct pw_snapshot *snap)
+{
+	return take(s, snap, false);
+}
+
+int pw_snapshot_open(const struct pw_session *s, struct pw_snapshot *snap)
+{
+	return take(s, snap, true);
+}
+
 /* Bytes are 64-bit: lower after than before means the maps were made
  * anew in between (never while a reader holds them); after is taken. */
 static uint64_t delta(uint64_t before, uint64_t after)
@@ -128,10 +214,56 @@ static uint64_t count_delta(uint64_t before, uint64_t after)
 	return (uint32_t)(after - before);
 }
 
+/* The entry of (index, reason) in snap, or NULL. */
+static struct pw_reason_count *find_reason(const struct pw_snapshot *snap,
+					   uint32_t index, uint32_t reason)
+{
+	struct pw_reason_count key = { .index = index, .reason = reason };
+
+	return bsearch(&key, snap->reasons, snap->n_reasons,
+		       sizeof(*snap->reasons), reason_cmp);
+}
+
+/* Adds what every (port, reason) pair grew by from prev to cur to acc,
+ * which stays sorted. */
+static void accumulate_reasons(struct pw_snapshot *acc,
+			       const struct pw_snapshot *prev,
+			       const struct pw_snapshot *cur)
+{
+	const struct pw_reason_count *b, *a;
+	struct pw_reason_count *t;
+	uint64_t grew;
+	size_t i;
+	bool added = false;
+
+	for (i = 0; i < cur->n_reasons; i++) {
+		b = &cur->reasons[i];
+		a = find_reason(prev, b->index, b->reason);
+		grew = a ? delta(a->count, b->count) : b->count;
+		if (!grew)
+			continue;
+		t = find_reason(acc, b->index, b->reason);
+		if (t) {
+			t->count += grew;
+		} else if (acc->n_reasons < PW_DROP_REASON_ENTRIES) {
+			/* The map holds no more pairs than this, ever. */
+			t = &acc->reasons[acc->n_reasons++];
+			*t = *b;
+			t->count = grew;
+			added = true;
+		}
+	}
+	if (added)
+		qsort(acc->reasons, acc->n_reasons, sizeof(*acc->reasons),
+		      reason_cmp);
+}
+
 void pw_snapshot_accumulate(struct pw_snapshot *acc,
 			    const struct pw_snapshot *prev,
 			    const struct pw_snapshot *cur)
 {
+	const struct pw_port_drops *da, *db;
+	struct pw_port_drops *dt;
 	const struct pw_slot_total *a, *b;
 	struct pw_slot_total *t;
 	uint32_t slot;
@@ -153,11 +285,23 @@ void pw_snapshot_accumulate(struct pw_snapshot *acc,
 					    b->replies;
 		t->bytes += a->declared ? delta(a->bytes, b->bytes) : b->bytes;
 		t->declared = true;
+		t->index1 = b->index1;
 		if (u)
 			t->last_seen_real_ns = cur->real_ns;
 	}
 	for (k = 0; k < PW_STAT_COUNT; k++)
 		acc->stats[k] += delta(prev->stats[k], cur->stats[k]);
+	/* Drops are 64-bit totals; an index not yet used has none. */
+	for (slot = 0; slot < PW_DECLARED_MAX; slot++) {
+		da = &prev->drops[slot];
+		db = &cur->drops[slot];
+		dt = &acc->drops[slot];
+		dt->firewall += delta(da->firewall, db->firewall);
+		dt->no_listener += delta(da->no_listener, db->no_listener);
+		dt->other += delta(da->other, db->other);
+	}
+	accumulate_reasons(acc, prev, cur);
+	acc->drops_traced = cur->drops_traced;
 	acc->real_ns = cur->real_ns;
 }
 
@@ -261,12 +405,81 @@ int pw_snapshot_fold(const struct pw_session *s, struct pw_snapshot *snap)
 	return 0;
 }
 
-static int build_range(struct pw_range_result *res, const struct pw_range *r,
-		       const struct pw_snapshot *snap)
+enum pw_status pw_status_of(uint64_t unsolicited, uint64_t firewall,
+			    uint64_t no_listener, uint64_t other, bool traced)
+{
+	if (!unsolicited)
+		return PW_STATUS_SILENT;
+	if (!traced || unsolicited > firewall + no_listener + other)
+		return PW_STATUS_REACHED;
+	if (no_listener)
+		return PW_STATUS_NO_LISTENER;
+	return PW_STATUS_BLOCKED;
+}
+
+static int reason_total_cmp(const void *a, const void *b)
+{
+	const struct pw_reason_total *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->reason < y->reason ? -1 : x->reason > y->reason;
+}
+
+/* The "other" drops of the range's ports, by reason, most first. */
+static int range_reasons(struct pw_range_result *res, const struct pw_range *r,
+			 const struct pw_snapshot *snap)
 {
 	uint32_t base = r->proto == PW_PROTO_UDP ? PW_PORTS_PER_PROTO : 0;
+	const struct pw_reason_count *c;
+	struct pw_reason_total *t;
+	uint8_t *in_range = NULL;
+	uint32_t port, idx1;
+	size_t i, k;
+
+	if (!snap->n_reasons)
+		return 0;
+	in_range = calloc(PW_DECLARED_MAX, 1);
+	res->other_reasons = calloc(snap->n_reasons, sizeof(*res->other_reasons));
+	if (!in_range || !res->other_reasons) {
+		free(in_range);
+		return -ENOMEM;
+	}
+	for (port = r->first; port <= r->last; port++) {
+		idx1 = snap->slots[base + port].index1;
+		if (idx1)
+			in_range[idx1 - 1] = 1;
+	}
+	for (i = 0; i < snap->n_reasons; i++) {
+		c = &snap->reasons[i];
+		if (c->index >= PW_DECLARED_MAX || !in_range[c->index] || !c->count)
+			continue;
+		for (k = 0; k < res->n_other_reasons; k++)
+			if (res->other_reasons[k].reason == c->reason)
+				break;
+		t = &res->other_reasons[k];
+		if (k == res->n_other_reasons) {
+			t->reason = c->reason;
+			t->count = 0;
+			res->n_other_reasons++;
+		}
+		t->count += c->count;
+	}
+	qsort(res->other_reasons, res->n_other_reasons,
+	      sizeof(*res->other_reasons), reason_total_cmp);
+	free(in_range);
+	return 0;
+}
+
+static int build_range(struct pw_range_result *res, const struct pw_range *r,
+		       const struct pw_snapshot *snap, bool strict)
+{
+	uint32_t base = r->proto == PW_PROTO_UDP ? PW_PORTS_PER_PROTO : 0;
+	const struct pw_port_drops *d;
 	const struct pw_slot_total *t;
-	uint32_t port, hit = 0;
+	uint32_t port, hit = 0, k;
+	uint64_t dropped;
+	enum pw_status st;
 
 	memset(res, 0, sizeof(*res));
 	res->range = *r;
@@ -276,22 +489,52 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 		res->packets += t->unsolicited;
 		res->replies += t->replies;
 		res->bytes += t->bytes;
+		if (t->index1) {
+			d = &snap->drops[t->index1 - 1];
+			res->firewall_dropped += d->firewall;
+			res->no_listener += d->no_listener;
+			res->other_drops += d->other;
+		}
 		if (!t->unsolicited)
 			continue;
 		res->ports_hit++;
 		if (t->last_seen_real_ns > res->last_seen_real_ns)
 			res->last_seen_real_ns = t->last_seen_real_ns;
 	}
-	/* The list of hit ports, sized by the hits, not the range. */
+	dropped = res->firewall_dropped + res->no_listener + res->other_drops;
+	res->delivered = res->packets > dropped ? res->packets - dropped : 0;
+	res->status = pw_status_of(res->packets, res->firewall_dropped,
+				   res->no_listener, res->other_drops,
+				   snap->drops_traced);
+	res->reached = res->status == PW_STATUS_REACHED;
+	res->warn = res->status == PW_STATUS_NO_LISTENER &&
+		    res->ports_declared <= PW_FEW_PORTS;
+	res->fails = r->required &&
+		     (res->status < PW_STATUS_NO_LISTENER || (strict && res->warn));
+
+	/* The lists of hit ports, sized by the hits, not the range. */
 	res->hit_ports = malloc((res->ports_hit ? res->ports_hit : 1) *
 				sizeof(*res->hit_ports));
+	for (k = 0; k < PW_STATUS_COUNT; k++)
+		res->ports_by[k] = malloc((res->ports_hit ? res->ports_hit : 1) *
+					  sizeof(*res->ports_by[k]));
+	for (k = 0; k < PW_STATUS_COUNT; k++)
+		if (!res->ports_by[k])
+			return -ENOMEM;
 	if (!res->hit_ports)
 		return -ENOMEM;
-	for (port = r->first; port <= r->last && hit < res->ports_hit; port++)
-		if (snap->slots[base + port].unsolicited)
-			res->hit_ports[hit++] = (uint16_t)port;
-	res->reached = res->ports_hit > 0;
-	return 0;
+	for (port = r->first; port <= r->last && hit < res->ports_hit; port++) {
+		t = &snap->slots[base + port];
+		if (!t->unsolicited)
+			continue;
+		res->hit_ports[hit++] = (uint16_t)port;
+		d = t->index1 ? &snap->drops[t->index1 - 1] : NULL;
+		st = d ? pw_status_of(t->unsolicited, d->firewall, d->no_listener,
+				      d->other, snap->drops_traced) :
+			 PW_STATUS_REACHED;
+		res->ports_by[st][res->n_by[st]++] = (uint16_t)port;
+	}
+	return range_reasons(res, r, snap);
 }
 
 int pw_report_build(struct pw_report *rep, const struct pw_decls *d,
@@ -305,14 +548,16 @@ int pw_report_build(struct pw_report *rep, const struct pw_decls *d,
 		return -ENOMEM;
 	rep->n = 0;
 	rep->ok = true;
+	rep->drops_traced = snap->drops_traced;
 	for (i = 0; i < d->n; i++) {
-		err = build_range(&rep->ranges[i], &d->v[i], snap);
+		/* Counted first, so that a failure frees what it allocated. */
+		rep->n++;
+		err = build_range(&rep->ranges[i], &d->v[i], snap, rep->strict);
 		if (err) {
 			pw_report_free(rep);
 			return err;
 		}
-		rep->n++;
-		if (d->v[i].required && !rep->ranges[i].reached)
+		if (rep->ranges[i].fails)
 			rep->ok = false;
 	}
 	memcpy(rep->stats, snap->stats, sizeof(rep->stats));
@@ -322,10 +567,14 @@ int pw_report_build(struct pw_report *rep, const struct pw_decls *d,
 
 void pw_report_free(struct pw_report *rep)
 {
-	size_t i;
+	size_t i, k;
 
-	for (i = 0; i < rep->n; i++)
+	for (i = 0; i < rep->n; i++) {
 		free(rep->ranges[i].hit_ports);
+		free(rep->ranges[i].other_reasons);
+		for (k = 0; k < PW_STATUS_COUNT; k++)
+			free(rep->ranges[i].ports_by[k]);
+	}
 	free(rep->ranges);
 	rep->ranges = NULL;
 	rep->n = 0;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "decl.h"
+#include "pw_drops.h"
 #include "pw_hist.h"
 #include "pw_ports.h"
 #include "pw_stats.h"
@@ -23,13 +24,51 @@ struct pw_slot_total {
 	uint64_t bytes;
 	uint64_t other;			/* packets while undeclared, unclassified */
 	uint64_t last_seen_real_ns;	/* set by pw_snapshot_accumulate; 0 = unknown */
+	uint16_t index1;		/* dense index + 1 (drops[] below); 0 = none */
 	bool declared;
+};
+
+/* "Other" drops of one declared port for one kernel drop reason. */
+struct pw_reason_count {
+	uint32_t index;			/* dense index */
+	uint32_t reason;		/* enum skb_drop_reason value */
+	uint64_t count;
 };
 
 struct pw_snapshot {
 	struct pw_slot_total *slots;	/* PW_PORT_SLOTS of them */
+	/* Drops of unsolicited packets by dense index (PW_DECLARED_MAX):
+	 * 64-bit totals since the maps were made, or what a window got. */
+	struct pw_port_drops *drops;
+	struct pw_reason_count *reasons; /* ascending by (index, reason) */
+	size_t n_reasons;		/* of PW_DROP_REASON_ENTRIES at most */
+	bool drops_traced;		/* the instance traces drops */
 	uint64_t stats[PW_STAT_COUNT];	/* summed over CPUs */
 	uint64_t real_ns;		/* CLOCK_REALTIME when taken */
+};
+
+/* What became of a range's (or a port's) unsolicited packets, worst
+ * first: the order verify reports them in. */
+enum pw_status {
+	PW_STATUS_SILENT = 0,		/* none arrived */
+	PW_STATUS_BLOCKED,		/* arrived, none got past the host
+					 * (its firewall, or another drop
+					 * before any socket) */
+	PW_STATUS_NO_LISTENER,		/* got past the firewall, refused: no socket */
+	PW_STATUS_REACHED,		/* some were delivered (or, without
+					 * drop tracing, arrived) */
+	PW_STATUS_COUNT,
+};
+
+/* A range of at most this many ports is a service's own ports: with no
+ * listener, the service is down (a warning; a failure with --strict). A
+ * larger one is a relay or media range, unbound until a call needs it. */
+#define PW_FEW_PORTS 16u
+
+/* One drop reason's count within a range. */
+struct pw_reason_total {
+	uint32_t reason;
+	uint64_t count;
 };
 
 struct pw_range_result {
@@ -41,7 +80,21 @@ struct pw_range_result {
 	uint64_t bytes;
 	uint64_t last_seen_real_ns;	/* last unsolicited packet; 0 = none */
 	uint16_t *hit_ports;		/* ascending, ports_hit of them */
-	bool reached;
+	/* What became of the unsolicited packets (drops traced): */
+	uint64_t delivered;		/* packets less every drop, at least 0 */
+	uint64_t firewall_dropped;
+	uint64_t no_listener;
+	uint64_t other_drops;
+	struct pw_reason_total *other_reasons; /* most first */
+	size_t n_other_reasons;
+	/* The hit ports by their own status: ports_by[PW_STATUS_*], ascending,
+	 * n_by[] of them (silent has none). */
+	uint16_t *ports_by[PW_STATUS_COUNT];
+	uint32_t n_by[PW_STATUS_COUNT];
+	enum pw_status status;
+	bool reached;			/* status is reached */
+	bool warn;			/* a few-port range with no listener */
+	bool fails;			/* makes verify fail (required only) */
 };
 
 struct pw_report {
@@ -49,7 +102,10 @@ struct pw_report {
 	char iface[IF_NAMESIZE];
 	const char *mode;
 	double duration_s;
-	bool ok;			/* every required range reached */
+	bool ok;			/* no range fails */
+	bool strict;			/* set before building: a few-port range
+					 * with no listener fails too */
+	bool drops_traced;
 	struct pw_range_result *ranges;
 	size_t n;
 	uint64_t stats[PW_STAT_COUNT];	/* over the same window */
@@ -58,8 +114,12 @@ struct pw_report {
 
 int pw_snapshot_alloc(struct pw_snapshot *snap);
 /* Reads every declared port's and every undeclared slot's counters on
- * every CPU, and the stats. */
+ * every CPU, the stats, and the drops: read last, once the packets
+ * counted have had time to be dropped, so that it closes a window well. */
 int pw_snapshot_take(const struct pw_session *s, struct pw_snapshot *snap);
+/* The same, the drops read first: the opening of a window on counters
+ * that are already running (a watch's). */
+int pw_snapshot_open(const struct pw_session *s, struct pw_snapshot *snap);
 void pw_snapshot_free(struct pw_snapshot *snap);
 /* Adds what happened between prev and cur to acc (zeroed at first), and
  * stamps the slots that got unsolicited packets with cur's time. */
@@ -91,6 +151,9 @@ int pw_snapshot_fold(const struct pw_session *s, struct pw_snapshot *snap);
  * since the maps were made) or what a window accumulated. */
 int pw_report_build(struct pw_report *rep, const struct pw_decls *d,
 		    const struct pw_snapshot *snap);
+/* The status of unsolicited packets of which these were dropped. */
+enum pw_status pw_status_of(uint64_t unsolicited, uint64_t firewall,
+			    uint64_t no_listener, uint64_t other, bool traced);
 void pw_report_free(struct pw_report *rep);
 
 #endif

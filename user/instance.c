@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "drops.h"
 #include "instance.h"
 #include "tc_filters.h"
 #include "log.h"
@@ -37,6 +38,8 @@ static const char *const map_names[PW_MAP_COUNT] = {
 	[PW_MAP_STATS] = "pw_stats",
 	[PW_MAP_INSTANCE] = "pw_instance",
 	[PW_MAP_HIST] = "pw_hist",
+	[PW_MAP_DROPS] = "pw_drops",
+	[PW_MAP_DROP_REASONS] = "pw_drop_reasons",
 };
 
 /* What a pinned map must look like to be ours and of this layout. */
@@ -66,6 +69,13 @@ static const struct bpf_map_info map_shapes[PW_MAP_COUNT] = {
 	[PW_MAP_HIST] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
 			  .value_size = sizeof(struct pw_hist_table),
 			  .max_entries = 1, .map_flags = BPF_F_MMAPABLE },
+	[PW_MAP_DROPS] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
+			   .value_size = sizeof(struct pw_port_drops),
+			   .max_entries = PW_DECLARED_MAX },
+	[PW_MAP_DROP_REASONS] = { .type = BPF_MAP_TYPE_HASH,
+				  .key_size = sizeof(struct pw_drop_reason_key),
+				  .value_size = sizeof(__u64),
+				  .max_entries = PW_DROP_REASON_ENTRIES },
 };
 
 /* The programs by role; each comes plain and asking conntrack. */
@@ -236,6 +246,8 @@ static void skel_maps(struct portwitness *skel, struct bpf_map **maps)
 	maps[PW_MAP_STATS] = skel->maps.pw_stats;
 	maps[PW_MAP_INSTANCE] = skel->maps.pw_instance;
 	maps[PW_MAP_HIST] = skel->maps.pw_hist;
+	maps[PW_MAP_DROPS] = skel->maps.pw_drops;
+	maps[PW_MAP_DROP_REASONS] = skel->maps.pw_drop_reasons;
 }
 
 static int prepare_pins(struct pw_session *s)
@@ -285,7 +297,8 @@ static bool kernel_has_ct_kfuncs(void)
 	return found;
 }
 
-static int load_variant(struct pw_session *s, bool pin, bool ct)
+/* ct: the programs that ask conntrack; drops: the drop tracer too. */
+static int load_variant(struct pw_session *s, bool pin, bool ct, bool drops)
 {
 	enum prog_role r;
 	int err;
@@ -299,6 +312,7 @@ static int load_variant(struct pw_session *s, bool pin, bool ct)
 	s->skel->rodata->pw_l2_none = s->iface.l2_none;
 	for (r = 0; r < ROLE_COUNT; r++)
 		bpf_program__set_autoload(prog_of(s->skel, r, !ct), false);
+	bpf_program__set_autoload(s->skel->progs.pw_kfree_skb, drops);
 	if (pin) {
 		err = prepare_pins(s);
 		if (err) {
@@ -309,8 +323,10 @@ static int load_variant(struct pw_session *s, bool pin, bool ct)
 		}
 	}
 	err = portwitness__load(s->skel);
-	if (!err)
+	if (!err) {
 		s->conntrack = ct;
+		s->drops = drops;
+	}
 	return err;
 }
 
@@ -318,14 +334,29 @@ int pw_session_load(struct pw_session *s, bool pin)
 {
 	struct bpf_map *maps[PW_MAP_COUNT];
 	bool ct = kernel_has_ct_kfuncs();
-	int i, err;
+	/* The full set first; then without the drop tracer (a kernel
+	 * before 5.17 has no drop reason, and tracing needs CAP_PERFMON),
+	 * then without conntrack too. */
+	struct { bool ct, drops; } tries[4] = {
+		{ ct, true }, { ct, false }, { false, true }, { false, false },
+	};
+	size_t t, n = ct ? 4 : 2;
+	int i, err = -EINVAL;
 
-	err = load_variant(s, pin, ct);
-	if (err && ct && err != -EPROTO && err != -EPERM) {
-		pw_debug("the programs that ask conntrack were refused (%s); loading the plain ones\n",
-			 strerror(-err));
-		portwitness__destroy(s->skel);
-		err = load_variant(s, pin, false);
+	for (t = 0; t < n; t++) {
+		if (t > 0) {
+			pw_debug("the kernel refused the programs (%s); trying %s conntrack, %s drops\n",
+				 strerror(-err), tries[t].ct ? "with" : "without",
+				 tries[t].drops ? "tracing" : "not tracing");
+			portwitness__destroy(s->skel);
+			s->skel = NULL;
+		}
+		err = load_variant(s, pin, tries[t].ct, tries[t].drops);
+		if (!err || err == -EPROTO)
+			break;
+		/* Only tracing needs CAP_PERFMON: without it, the rest may load. */
+		if (err == -EPERM && !tries[t].drops)
+			break;
 	}
 	if (err == -EPROTO)
 		return err;
@@ -336,7 +367,9 @@ int pw_session_load(struct pw_session *s, bool pin)
 		       " (-v shows the verifier's words)");
 		return err;
 	}
-	pw_debug("flow source: own table%s\n", s->conntrack ? " and conntrack" : "");
+	pw_debug("flow source: own table%s; drops %s\n",
+		 s->conntrack ? " and conntrack" : "",
+		 s->drops ? "traced" : "not traced (the tracer was refused)");
 	skel_maps(s->skel, maps);
 	for (i = 0; i < PW_MAP_COUNT; i++)
 		s->map_fd[i] = bpf_map__fd(maps[i]);
@@ -568,6 +601,109 @@ static void open_ct_udp_window(struct pw_session *s)
 	pw_debug("unknown UDP flows ask conntrack for the next %u s\n", secs);
 }
 
+static void link_pin_path(const struct pw_session *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", s->pin_dir, PW_DROP_LINK);
+}
+
+/* The program behind the pinned drop tracer link, if it is ours: a watch
+ * before this one attached it to the same maps, and it goes on as it is. */
+static __u32 pinned_drop_prog(const struct pw_session *s)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX + 32];
+	int fd;
+
+	link_pin_path(s, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.prog_id = 0;
+	close(fd);
+	return prog_is_ours(info.prog_id) ? info.prog_id : 0;
+}
+
+void pw_session_drop_ifaces(struct pw_session *s)
+{
+	uint32_t ifs[PW_DROP_IFACES];
+	struct stat st;
+	size_t i;
+
+	if (stat("/proc/self/ns/net", &st) == 0)
+		s->decl->netns_ino = (__u32)st.st_ino;
+	pw_drop_ifaces(s->iface.ifindex, ifs);
+	for (i = 0; i < PW_DROP_IFACES; i++)
+		if (s->decl->drop_ifindex[i] != ifs[i])
+			s->decl->drop_ifindex[i] = ifs[i];
+}
+
+/* Attaches the drop tracer (or keeps the pinned one) and tells it the
+ * drop reasons of this kernel. 0, or -errno when drops go untraced. */
+static int trace_drops(struct pw_session *s)
+{
+	char path[PATH_MAX + 32];
+	struct bpf_link *link;
+	__u32 id;
+	int err;
+
+	err = pw_drop_reasons_load(s->decl->drop_class);
+	if (err) {
+		pw_warn("drops are not traced: this kernel's BTF names no drop reasons (%s); statuses are only silent or reached\n",
+			strerror(-err));
+		return err;
+	}
+	pw_session_drop_ifaces(s);
+	id = s->pinned ? pinned_drop_prog(s) : 0;
+	if (!id) {
+		if (!s->drops) {
+			pw_warn("drops are not traced: the kernel refused the tracer (-v says why); statuses are only silent or reached\n");
+			return -EOPNOTSUPP;
+		}
+		link = bpf_program__attach(s->skel->progs.pw_kfree_skb);
+		if (!link) {
+			err = -errno;
+			pw_warn("drops are not traced: attaching to skb:kfree_skb failed: %s\n",
+				strerror(-err));
+			return err;
+		}
+		if (s->pinned) {
+			link_pin_path(s, path, sizeof(path));
+			unlink(path);	/* not ours (pinned_drop_prog said) */
+			err = bpf_link__pin(link, path);
+			if (err) {
+				pw_warn("drops are not traced: cannot pin %s: %s\n",
+					path, strerror(-err));
+				bpf_link__destroy(link);
+				return err;
+			}
+		}
+		s->drop_link = link;
+		id = prog_id_of(bpf_program__fd(s->skel->progs.pw_kfree_skb));
+	}
+	s->inst.drop_prog_id = id;
+	return 0;
+}
+
+/* Takes the drop tracer off: this process's link, and the pinned one. */
+static void untrace_drops(struct pw_session *s)
+{
+	char path[PATH_MAX + 32];
+
+	if (s->drop_link) {
+		bpf_link__unpin(s->drop_link);
+		bpf_link__destroy(s->drop_link);
+		s->drop_link = NULL;
+	}
+	if (s->pinned) {
+		link_pin_path(s, path, sizeof(path));
+		if (unlink(path) && errno != ENOENT)
+			pw_warn("cannot remove %s: %s\n", path, strerror(errno));
+	}
+	s->inst.drop_prog_id = 0;
+}
+
 int pw_session_attach(struct pw_session *s, enum pw_mode mode)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = s->iface.ifindex,
@@ -577,6 +713,7 @@ int pw_session_attach(struct pw_session *s, enum pw_mode mode)
 	bool reuse = pw_session_running(s) && prev.mode == (__u32)mode;
 	int ingress_fd, egress_fd, err;
 	__u32 ingress_id, egress_id;
+	bool drops;
 
 	if (!reuse) {
 		/* What is left of an earlier instance (in the other mode, or
@@ -614,6 +751,9 @@ int pw_session_attach(struct pw_session *s, enum pw_mode mode)
 		       strerror(-err));
 		return err;
 	}
+	/* The drop tracer before ingress: the drop of every packet ingress
+	 * counts is seen. */
+	drops = trace_drops(s) == 0;
 	if (mode == PW_MODE_XDP) {
 		err = xdp_attach(s, ingress_fd, reuse ? prev.ingress_prog_id : 0);
 	} else {
@@ -625,10 +765,12 @@ int pw_session_attach(struct pw_session *s, enum pw_mode mode)
 			       s->iface.name, strerror(-err));
 	}
 	if (err) {
-		if (!reuse)
+		if (!reuse) {
 			tc_detach(s->iface.ifindex, BPF_TC_EGRESS,
 				  in->tc_egress_handle, in->tc_egress_prio,
 				  egress_id);
+			untrace_drops(s);
+		}
 		*in = prev;
 		return err;
 	}
@@ -641,7 +783,8 @@ int pw_session_attach(struct pw_session *s, enum pw_mode mode)
 	if (mode == PW_MODE_XDP)
 		in->tc_ingress_handle = in->tc_ingress_prio = 0;
 	in->owner_pid = (__u32)getpid();
-	in->flags = s->conntrack ? PW_INSTANCE_CONNTRACK : 0;
+	in->flags = (s->conntrack ? PW_INSTANCE_CONNTRACK : 0) |
+		    (drops ? PW_INSTANCE_DROPS : 0);
 	s->attached = true;
 	return pw_instance_write(s);
 }
@@ -653,6 +796,7 @@ int pw_session_detach(struct pw_session *s)
 
 	if (in->magic != PW_INSTANCE_MAGIC || in->mode == PW_MODE_NONE)
 		return 0;
+	untrace_drops(s);
 	if (in->ifindex == (__u32)s->iface.ifindex) {
 		if (in->mode == PW_MODE_XDP)
 			err = xdp_detach(s->iface.ifindex, in->ingress_prog_id);
@@ -677,7 +821,9 @@ int pw_session_detach(struct pw_session *s)
 	in->tc_ingress_handle = in->tc_ingress_prio = 0;
 	in->tc_egress_handle = in->tc_egress_prio = 0;
 	in->owner_pid = 0;
-	in->flags = 0;
+	/* The counts were taken with drops traced: they still tell. */
+	in->flags &= PW_INSTANCE_DROPS;
+	in->drop_prog_id = 0;
 	s->attached = false;
 	return pw_instance_write(s);
 }
@@ -716,6 +862,9 @@ int pw_session_unpin(struct pw_session *s)
 		if (unlink(path) && errno != ENOENT && !err)
 			err = -errno;
 	}
+	link_pin_path(s, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT && !err)
+		err = -errno;
 	if (rmdir(s->pin_dir) && errno != ENOENT && !err)
 		err = -errno;
 	rmdir(PW_PIN_ROOT);	/* only if no other interface is pinned */
@@ -725,6 +874,9 @@ int pw_session_unpin(struct pw_session *s)
 
 void pw_session_close(struct pw_session *s)
 {
+	/* A pinned link stays attached; a private one ends here. */
+	bpf_link__destroy(s->drop_link);
+	s->drop_link = NULL;
 	close_maps(s);
 	portwitness__destroy(s->skel);
 	s->skel = NULL;

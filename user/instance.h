@@ -25,10 +25,17 @@ enum pw_map_id {
 	PW_MAP_STATS,
 	PW_MAP_INSTANCE,
 	PW_MAP_HIST,
+	PW_MAP_DROPS,
+	PW_MAP_DROP_REASONS,
 	PW_MAP_COUNT,
 };
 
 struct portwitness;
+struct bpf_link;
+
+/* The drop tracer's link, pinned beside the maps so that it outlives the
+ * watch as the TC and XDP programs do. */
+#define PW_DROP_LINK "pw_drop_link"
 
 struct pw_session {
 	struct pw_iface iface;
@@ -41,6 +48,8 @@ struct pw_session {
 	bool attached;			/* this process attached and must detach */
 	bool pinned;			/* maps live under pin_dir */
 	bool conntrack;			/* the loaded programs ask conntrack */
+	bool drops;			/* the drop tracer loaded */
+	struct bpf_link *drop_link;	/* attached by this process */
 };
 
 void pw_session_init(struct pw_session *s, const struct pw_iface *iface);
@@ -52,7 +61,12 @@ int pw_session_open_pinned(struct pw_session *s);
 /* Loads the programs; with pin, the maps are reused from (or pinned to)
  * pin_dir so counters outlive the process. */
 int pw_session_load(struct pw_session *s, bool pin);
+/* Attaches ingress and egress, then the drop tracer where it loaded
+ * (pw_session_trace_drops). */
 int pw_session_attach(struct pw_session *s, enum pw_mode mode);
+/* Tells the drop tracer this namespace and the interfaces stacked on the
+ * watched one anew (a VLAN added since); the watch calls it each tick. */
+void pw_session_drop_ifaces(struct pw_session *s);
 /* Gives every port of d that has none a dense index (pw_ports.h), so it
  * is counted in full; ports keep their index for the life of the maps.
  * -ENOSPC when more than PW_DECLARED_MAX ports would be declared. */

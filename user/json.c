@@ -124,6 +124,12 @@ void pw_json_bool(struct pw_json *j, const char *key, bool v)
 	fputs(v ? "true" : "false", j->f);
 }
 
+void pw_json_null(struct pw_json *j, const char *key)
+{
+	item(j, key);
+	fputs("null", j->f);
+}
+
 void pw_json_finish(struct pw_json *j)
 {
 	fputc('\n', j->f);

@@ -24,6 +24,7 @@ void pw_json_str(struct pw_json *j, const char *key, const char *v);
 void pw_json_u64(struct pw_json *j, const char *key, uint64_t v);
 void pw_json_double(struct pw_json *j, const char *key, double v);
 void pw_json_bool(struct pw_json *j, const char *key, bool v);
+void pw_json_null(struct pw_json *j, const char *key);
 /* Ends the document with a newline. */
 void pw_json_finish(struct pw_json *j);
 /* Length of the valid UTF-8 sequence at s, or 0 (also for a NUL). */

@@ -1,11 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <string.h>
+#include "drops.h"
 #include "json.h"
 #include "report.h"
 
+static const char *const status_names[PW_STATUS_COUNT] = {
+	[PW_STATUS_SILENT] = "silent",
+	[PW_STATUS_BLOCKED] = "blocked-host-firewall",
+	[PW_STATUS_NO_LISTENER] = "no-listener",
+	[PW_STATUS_REACHED] = "reached",
+};
+
+const char *pw_status_name(enum pw_status st)
+{
+	return st < PW_STATUS_COUNT ? status_names[st] : "?";
+}
+
 const char *pw_range_status(const struct pw_range_result *res)
 {
-	return res->reached ? "reached" : "silent";
+	return pw_status_name(res->status);
 }
 
 void pw_format_ago(uint64_t then_ns, uint64_t now_ns, char *buf, size_t len)
@@ -27,10 +40,42 @@ void pw_format_ago(uint64_t then_ns, uint64_t now_ns, char *buf, size_t len)
 		snprintf(buf, len, "%llud ago", (unsigned long long)s / 86400);
 }
 
+void pw_format_port_list(const uint16_t *ports, size_t n, char *buf,
+			 size_t len)
+{
+	size_t i = 0, j, used = 0;
+	int w;
+
+	if (len)
+		buf[0] = '\0';
+	while (i < n) {
+		for (j = i; j + 1 < n && ports[j + 1] == ports[j] + 1; j++)
+			;
+		if (j > i)
+			w = snprintf(buf + used, len - used, "%s%u-%u",
+				     used ? "," : "", ports[i], ports[j]);
+		else
+			w = snprintf(buf + used, len - used, "%s%u",
+				     used ? "," : "", ports[i]);
+		/* Room for what it ends with when it is cut short. */
+		if (w < 0 || used + (size_t)w + 24 >= len) {
+			snprintf(buf + used, len - used, "%s... %zu more",
+				 used ? "," : "", n - i);
+			return;
+		}
+		used += (size_t)w;
+		i = j + 1;
+	}
+}
+
 void pw_report_json_ranges(struct pw_json *j, const struct pw_report *rep)
 {
+	static const enum pw_status kinds[] = {
+		PW_STATUS_REACHED, PW_STATUS_NO_LISTENER, PW_STATUS_BLOCKED,
+	};
 	const struct pw_range_result *r;
-	size_t i, k;
+	char name[64];
+	size_t i, k, n;
 
 	pw_json_array(j, "ranges");
 	for (i = 0; i < rep->n; i++) {
@@ -51,6 +96,30 @@ void pw_report_json_ranges(struct pw_json *j, const struct pw_report *rep)
 		for (k = 0; k < r->ports_hit; k++)
 			pw_json_u64(j, NULL, r->hit_ports[k]);
 		pw_json_end(j, ']');
+		if (rep->drops_traced) {
+			pw_json_u64(j, "delivered", r->delivered);
+			pw_json_u64(j, "firewall_dropped", r->firewall_dropped);
+			pw_json_u64(j, "no_listener", r->no_listener);
+			pw_json_object(j, "other_drops");
+			for (k = 0; k < r->n_other_reasons; k++)
+				pw_json_u64(j, pw_drop_reason_name(r->other_reasons[k].reason,
+								   name, sizeof(name)),
+					    r->other_reasons[k].count);
+			pw_json_end(j, '}');
+		} else {
+			pw_json_null(j, "delivered");
+			pw_json_null(j, "firewall_dropped");
+			pw_json_null(j, "no_listener");
+			pw_json_null(j, "other_drops");
+		}
+		pw_json_object(j, "ports_by_status");
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			pw_json_array(j, pw_status_name(kinds[k]));
+			for (n = 0; n < r->n_by[kinds[k]]; n++)
+				pw_json_u64(j, NULL, r->ports_by[kinds[k]][n]);
+			pw_json_end(j, ']');
+		}
+		pw_json_end(j, '}');
 		pw_json_end(j, '}');
 	}
 	pw_json_end(j, ']');
@@ -69,6 +138,8 @@ void pw_report_print_json(FILE *f, const struct pw_report *rep)
 	pw_report_json_ranges(&j, rep);
 	pw_json_u64(&j, "fragments", rep->stats[PW_STAT_FRAGMENTS]);
 	pw_json_u64(&j, "malformed", rep->stats[PW_STAT_MALFORMED]);
+	pw_json_bool(&j, "drops_traced", rep->drops_traced);
+	pw_json_bool(&j, "strict", rep->strict);
 	pw_json_end(&j, '}');
 	pw_json_finish(&j);
 }
@@ -87,21 +158,86 @@ size_t pw_report_required(const struct pw_report *rep, size_t *reached)
 	return required;
 }
 
-void pw_report_print_silent(FILE *f, const struct pw_report *rep)
+void pw_report_print_problems(FILE *f, const struct pw_report *rep)
 {
 	const struct pw_range_result *r;
-	const char *sep = "; silent: ";
+	enum pw_status st;
+	const char *sep;
+	char ports[16];
+	size_t i;
+
+	for (st = PW_STATUS_SILENT; st < PW_STATUS_REACHED; st++) {
+		sep = NULL;
+		for (i = 0; i < rep->n; i++) {
+			r = &rep->ranges[i];
+			if (!r->range.required || r->status != st)
+				continue;
+			pw_range_ports(&r->range, ports, sizeof(ports));
+			if (!sep)
+				fprintf(f, "; %s: ", pw_status_name(st));
+			fprintf(f, "%s%s %s/%s", sep ? sep : "", r->range.service,
+				ports, pw_proto_name(r->range.proto));
+			sep = ", ";
+		}
+	}
+}
+
+/* What became of one range's packets, when drops are traced and anything
+ * was dropped: the ports of each kind and the drops by reason. */
+static void print_fate(FILE *f, const struct pw_range_result *r, int wsvc)
+{
+	static const enum pw_status kinds[] = {
+		PW_STATUS_REACHED, PW_STATUS_NO_LISTENER, PW_STATUS_BLOCKED,
+	};
+	char ports[16], list[160], name[64];
+	size_t k;
+
+	if (!r->firewall_dropped && !r->no_listener && !r->other_drops)
+		return;
+	pw_range_ports(&r->range, ports, sizeof(ports));
+	fprintf(f, "  %-*s %s/%s: %llu delivered", wsvc, r->range.service,
+		ports, pw_proto_name(r->range.proto),
+		(unsigned long long)r->delivered);
+	if (r->firewall_dropped)
+		fprintf(f, ", %llu dropped by the host firewall",
+			(unsigned long long)r->firewall_dropped);
+	if (r->no_listener)
+		fprintf(f, ", %llu refused: no listener",
+			(unsigned long long)r->no_listener);
+	for (k = 0; k < r->n_other_reasons; k++)
+		fprintf(f, ", %llu dropped: %s",
+			(unsigned long long)r->other_reasons[k].count,
+			pw_drop_reason_name(r->other_reasons[k].reason, name,
+					    sizeof(name)));
+	if (r->other_drops > 0 && !r->n_other_reasons)
+		fprintf(f, ", %llu dropped for other reasons",
+			(unsigned long long)r->other_drops);
+	fprintf(f, "\n");
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		if (!r->n_by[kinds[k]])
+			continue;
+		pw_format_port_list(r->ports_by[kinds[k]], r->n_by[kinds[k]],
+				    list, sizeof(list));
+		fprintf(f, "  %-*s   %s: %s\n", wsvc, "",
+			pw_status_name(kinds[k]), list);
+	}
+}
+
+void pw_report_print_warnings(FILE *f, const struct pw_report *rep)
+{
+	const struct pw_range_result *r;
 	char ports[16];
 	size_t i;
 
 	for (i = 0; i < rep->n; i++) {
 		r = &rep->ranges[i];
-		if (!r->range.required || r->reached)
+		if (!r->warn)
 			continue;
 		pw_range_ports(&r->range, ports, sizeof(ports));
-		fprintf(f, "%s%s %s/%s", sep, r->range.service, ports,
-			pw_proto_name(r->range.proto));
-		sep = ", ";
+		fprintf(f, "warning: %s %s/%s: packets got past the firewall but nothing listens there: is the service down?%s\n",
+			r->range.service, ports, pw_proto_name(r->range.proto),
+			!r->range.required ? " (optional)" :
+			rep->strict ? " (fails with --strict)" : "");
 	}
 }
 
@@ -109,8 +245,9 @@ void pw_report_print_table(FILE *f, const struct pw_report *rep)
 {
 	const struct pw_range_result *r;
 	size_t i, required, reached;
-	char ports[16], ago[32];
+	char ports[16], ago[32], delivered[24];
 	int wsvc = 7, n;
+	bool fates = false;
 
 	for (i = 0; i < rep->n; i++) {
 		n = (int)strlen(rep->ranges[i].range.service);
@@ -119,25 +256,40 @@ void pw_report_print_table(FILE *f, const struct pw_report *rep)
 	}
 	fprintf(f, "portwitness %s on %s (%s), %.0f s\n\n", rep->command,
 		rep->iface, rep->mode, rep->duration_s);
-	fprintf(f, "%-*s  %-5s  %-11s  %-8s  %8s  %6s  %10s  %10s  %-7s  %s\n",
+	fprintf(f, "%-*s  %-5s  %-11s  %-8s  %8s  %6s  %10s  %10s  %10s  %-21s  %s\n",
 		wsvc, "SERVICE", "PROTO", "PORTS", "REQUIRED", "DECLARED",
-		"HIT", "PACKETS", "REPLIES", "STATUS", "LAST SEEN");
+		"HIT", "PACKETS", "REPLIES", "DELIVERED", "STATUS", "LAST SEEN");
 	for (i = 0; i < rep->n; i++) {
 		r = &rep->ranges[i];
 		pw_range_ports(&r->range, ports, sizeof(ports));
 		pw_format_ago(r->last_seen_real_ns, rep->now_real_ns, ago,
 			      sizeof(ago));
-		fprintf(f, "%-*s  %-5s  %-11s  %-8s  %8u  %6u  %10llu  %10llu  %-7s  %s\n",
+		if (rep->drops_traced)
+			snprintf(delivered, sizeof(delivered), "%llu",
+				 (unsigned long long)r->delivered);
+		else
+			snprintf(delivered, sizeof(delivered), "-");
+		fprintf(f, "%-*s  %-5s  %-11s  %-8s  %8u  %6u  %10llu  %10llu  %10s  %-21s  %s\n",
 			wsvc, r->range.service, pw_proto_name(r->range.proto),
 			ports, r->range.required ? "yes" : "optional",
 			r->ports_declared, r->ports_hit,
 			(unsigned long long)r->packets,
-			(unsigned long long)r->replies, pw_range_status(r), ago);
+			(unsigned long long)r->replies, delivered,
+			pw_range_status(r), ago);
+		fates |= r->firewall_dropped || r->no_listener || r->other_drops;
+	}
+	if (fates) {
+		fprintf(f, "\nwhat the host did with them:\n");
+		for (i = 0; i < rep->n; i++)
+			print_fate(f, &rep->ranges[i], wsvc);
 	}
 	required = pw_report_required(rep, &reached);
 	fprintf(f, "\n%zu of %zu required ranges reached", reached, required);
-	pw_report_print_silent(f, rep);
+	pw_report_print_problems(f, rep);
 	fprintf(f, "\nnot counted by port: %llu later fragments, %llu malformed\n",
 		(unsigned long long)rep->stats[PW_STAT_FRAGMENTS],
 		(unsigned long long)rep->stats[PW_STAT_MALFORMED]);
+	if (!rep->drops_traced)
+		fprintf(f, "drops were not traced: a range that got packets is reached, whatever the host did with them\n");
+	pw_report_print_warnings(f, rep);
 }

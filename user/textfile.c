@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "drops.h"
 #include "json.h"
 #include "textfile.h"
 
@@ -98,6 +99,46 @@ static double seconds(uint64_t ns)
 	return (double)ns / 1e9;
 }
 
+static void drop_series(FILE *f, const struct pw_report *rep,
+			const struct pw_range_result *r, const char *reason,
+			uint64_t v)
+{
+	range_series(f, "portwitness_drops_total", rep, r);
+	put_label(f, "reason", reason, false);
+	fprintf(f, "} %llu\n", (unsigned long long)v);
+}
+
+/* The firewall's and no listener's series always (a zero says it was
+ * looked for); other reasons once they happened, and "unknown" for the
+ * drops whose reason the kernel map had no room to keep. */
+static void drops_family(FILE *f, const struct pw_report *rep)
+{
+	const struct pw_range_result *r;
+	uint64_t named;
+	char name[64];
+	size_t i, k;
+
+	if (!rep->n)
+		return;
+	family(f, "portwitness_drops_total", "counter",
+	       "Unsolicited packets to the range's ports that this host dropped, by the kernel's drop reason (netfilter_drop: its firewall; no_socket: no listener).");
+	for (i = 0; i < rep->n; i++) {
+		r = &rep->ranges[i];
+		drop_series(f, rep, r, "netfilter_drop", r->firewall_dropped);
+		drop_series(f, rep, r, "no_socket", r->no_listener);
+		named = 0;
+		for (k = 0; k < r->n_other_reasons; k++) {
+			named += r->other_reasons[k].count;
+			drop_series(f, rep, r,
+				    pw_drop_reason_name(r->other_reasons[k].reason,
+							name, sizeof(name)),
+				    r->other_reasons[k].count);
+		}
+		if (r->other_drops > named)
+			drop_series(f, rep, r, "unknown", r->other_drops - named);
+	}
+}
+
 int pw_textfile_render(FILE *f, const struct pw_report *rep,
 		       const struct pw_snapshot *snap)
 {
@@ -118,6 +159,9 @@ int pw_textfile_render(FILE *f, const struct pw_report *rep,
 				range_value(&rep->ranges[i], v));
 		}
 	}
+
+	if (rep->drops_traced)
+		drops_family(f, rep);
 
 	/* Absent before the first packet: no series rather than a zero. */
 	for (i = 0, any = false; i < rep->n; i++) {

@@ -29,7 +29,9 @@ expect "$(jqf '.ranges[] | select(.first==6000) | .ports_hit' "$json")" 50 "6000
 expect "$(jqf '.ranges[] | select(.first==6000) | .hit_ports | join(",")' "$json")" \
 	"$(seq -s, 6000 6049)" "6000-6099 hit ports, ascending"
 expect "$(jqf '.ranges[] | select(.first==5001) | .status' "$json")" reached "5001/tcp with a listener"
-expect "$(jqf '.ranges[] | select(.first==7000) | .status' "$json")" reached "7000/tcp without a listener"
+expect "$(jqf '.ranges[] | select(.first==7000) | .status' "$json")" no-listener "7000/tcp without a listener"
+expect "$(jqf '.ranges[] | select(.first==6000) | .status' "$json")" no-listener "6000-6099/udp without a listener"
+expect "$(jqf '.ranges[] | select(.first==6000) | .no_listener' "$json")" 50 "6000-6099/udp refused"
 expect "$(jqf '.ranges[] | select(.first==7000) | .replies' "$json")" 0 "7000/tcp replies"
 expect "$(jqf '.malformed' "$json")" 0 "malformed"
 expect "$(pw_filters ingress)" 0 "ingress filters left after verify"

@@ -29,7 +29,7 @@ grep -q "already counts on $DEV_S" "$TMP/err" || fail "second watch message: $(c
 kill -TERM $watch
 wait $watch
 expect $? 0 "watch exit on SIGTERM"
-grep -q '^x .*5000 .*reached' "$TMP/watch1.out" || fail "watch summary: $(cat "$TMP/watch1.out")"
+grep -q '^x .*5000 .*no-listener' "$TMP/watch1.out" || fail "watch summary: $(cat "$TMP/watch1.out")"
 expect "$(pw_filters ingress)" 0 "filters after the watch stopped"
 [ -e "$pins/pw_counts" ] || fail "counters not kept pinned at $pins"
 expect "$(jq -r '.attached' <(pw show -i "$DEV_S" --json))" false "show after stop: attached"
