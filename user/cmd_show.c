@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "cli.h"
 #include "counters.h"
+#include "headroom.h"
 #include "heatmap.h"
 #include "instance.h"
 #include "json.h"
@@ -37,7 +38,8 @@ static const char *const stat_names[PW_STAT_COUNT] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: portwitness show -i IFACE [DECLARATIONS] [--json | --heatmap] [-v]\n"
+"usage: portwitness show -i IFACE [DECLARATIONS] [--json | --heatmap | --headroom]\n"
+"                        [-v]\n"
 "\n"
 "Prints the counters pinned for IFACE since they began: whether a watch\n"
 "is attached, the memory its maps use, the busiest ports, and with\n"
@@ -48,12 +50,18 @@ static void usage(FILE *f)
 "      --heatmap          each declared range of more than one port as a\n"
 "                         grid, a cell per port or bucket of ports, shaded\n"
 "                         by unsolicited packets\n"
+"      --headroom         each declared media range (UDP, more than %u\n"
+"                         ports): ports in use now and at the peak, the\n"
+"                         calls (TURN) or participants (LiveKit) that\n"
+"                         needs, and whether it has %u%% headroom\n"
 "  -h, --help             this text\n"
 "\n"
 "EXAMPLES:\n"
 "  portwitness show -i eth0\n"
 "  portwitness show -i eth0 -p snikket --json\n"
-"  portwitness show -i eth0 --from-livekit /opt/plugNmeet/etc/livekit.yaml --heatmap\n");
+"  portwitness show -i eth0 --from-livekit /opt/plugNmeet/etc/livekit.yaml --heatmap\n"
+"  portwitness show -i eth0 -p snikket --headroom\n", PW_FEW_PORTS,
+		PW_HEADROOM_PCT);
 }
 
 static uint64_t budget_bytes(void)
@@ -245,14 +253,24 @@ static void warn_undeclared(const struct pw_session *s,
 	}
 }
 
-enum { OPT_HEATMAP = 0x200 };
+enum { OPT_HEATMAP = 0x200, OPT_HEADROOM };
+
+struct show_opts {
+	bool heatmap;
+	bool headroom;
+};
 
 static int own_option(void *ctx, int opt, const char *arg)
 {
+	struct show_opts *o = ctx;
+
 	(void)arg;
-	if (opt != OPT_HEATMAP)
+	if (opt == OPT_HEATMAP)
+		o->heatmap = true;
+	else if (opt == OPT_HEADROOM)
+		o->headroom = true;
+	else
 		return PW_EXIT_USAGE;
-	*(bool *)ctx = true;
 	return 0;
 }
 
@@ -296,10 +314,12 @@ int cmd_show(int argc, char **argv)
 		PW_DECL_OPTIONS,
 		{ "json", no_argument, NULL, PW_OPT_JSON },
 		{ "heatmap", no_argument, NULL, OPT_HEATMAP },
+		{ "headroom", no_argument, NULL, OPT_HEADROOM },
 		{ 0 },
 	};
 	struct pw_cli c = { .cmd = "show", .usage = usage };
-	bool heatmap = false;
+	struct show_opts o = {};
+	struct pw_hist_table *hist = NULL;
 	struct pw_snapshot snap = {};
 	struct pw_report rep = {};
 	uint64_t mem[PW_MAP_COUNT];
@@ -307,12 +327,17 @@ int cmd_show(int argc, char **argv)
 	bool attached;
 	int rc, err, k;
 
-	rc = pw_cli_parse(&c, argc, argv, "i:f:p:c:vh", opts, own_option, &heatmap);
+	rc = pw_cli_parse(&c, argc, argv, "i:f:p:c:vh", opts, own_option, &o);
 	if (rc >= 0)
 		goto out_decls;
-	if (heatmap && (c.json || !c.decls.n)) {
-		pw_cli_usage_error("show", c.json ? "--heatmap and --json together" :
-				   "--heatmap draws declared ranges: give -p, -c, --ports, --from-* or -f");
+	if (o.heatmap + o.headroom + c.json > 1) {
+		pw_cli_usage_error("show", "--json, --heatmap and --headroom are three views: give one");
+		rc = PW_EXIT_USAGE;
+		goto out_decls;
+	}
+	if ((o.heatmap || o.headroom) && !c.decls.n) {
+		pw_cli_usage_error("show", "%s declared ranges: give -p, -c, --ports, --from-* or -f",
+				   o.heatmap ? "--heatmap draws" : "--headroom sizes");
 		rc = PW_EXIT_USAGE;
 		goto out_decls;
 	}
@@ -340,6 +365,14 @@ int cmd_show(int argc, char **argv)
 		err = pw_snapshot_take_totals(&s, &snap);
 	if (!err)
 		err = pw_report_build(&rep, &c.decls, &snap);
+	/* The watch's activity as of its last fold, read not written. */
+	hist = err ? NULL : malloc(sizeof(*hist));
+	if (!err && !hist)
+		err = -ENOMEM;
+	if (!err)
+		err = pw_hist_copy(s.hist, hist);
+	if (!err)
+		pw_report_activity(&rep, hist, s.decl, false);
 	if (err) {
 		pw_err("reading the counters failed: %s\n", strerror(-err));
 		rc = PW_EXIT_RUNTIME;
@@ -350,8 +383,10 @@ int cmd_show(int argc, char **argv)
 	snprintf(rep.iface, sizeof(rep.iface), "%s", s.iface.name);
 	rep.mode = pw_mode_name(attached ? s.inst.mode : PW_MODE_NONE);
 	rep.duration_s = difftime(time(NULL), (time_t)s.inst.counters_since);
-	if (heatmap)
+	if (o.heatmap)
 		print_heatmaps(&s, &c.decls, &snap);
+	else if (o.headroom)
+		pw_headroom_print(stdout, &rep);
 	else if (c.json)
 		print_json(&s, &snap, &rep, attached, mem);
 	else
@@ -359,6 +394,8 @@ int cmd_show(int argc, char **argv)
 	pw_report_free(&rep);
 	rc = PW_EXIT_OK;
 out:
+	pw_report_free(&rep);
+	free(hist);
 	pw_snapshot_free(&snap);
 	pw_session_close(&s);
 out_decls:

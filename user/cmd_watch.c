@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "counters.h"
+#include "headroom.h"
 #include "instance.h"
 #include "log.h"
 #include "report.h"
@@ -29,13 +30,15 @@ enum {
 	OPT_TEXTFILE = 0x200,
 	OPT_NO_TEXTFILE,
 	OPT_INTERVAL,
+	OPT_ACTIVE_WINDOW,
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: portwitness watch -i IFACE [DECLARATIONS] [--mode tc|xdp]\n"
-"                         [--textfile PATH | --no-textfile] [--interval S] [-v]\n"
+"                         [--textfile PATH | --no-textfile] [--interval S]\n"
+"                         [--active-window S] [-v]\n"
 "\n"
 "Attaches to IFACE and counts inbound packets per port until SIGINT or\n"
 "SIGTERM, then detaches. The counters are pinned under\n"
@@ -57,13 +60,17 @@ PW_FROM_HELP
 "                         when that directory exists)\n"
 "      --no-textfile      write none\n"
 "      --interval S       seconds between exports (default %d, 1-%d)\n"
+"      --active-window S  a port is in use when it got packets within the\n"
+"                         last S seconds (default %d, 1-%d), to the\n"
+"                         interval: 'portwitness show --headroom'\n"
 "  -v, --verbose          more messages on stderr\n"
 "  -h, --help             this text\n"
 "\n"
 "EXAMPLES:\n"
 "  portwitness watch -i eth0 -p snikket\n"
 "  portwitness watch -i eth0 --mode xdp -p plugnmeet --textfile /tmp/pw.prom\n",
-		WATCH_INTERVAL_S, WATCH_INTERVAL_MAX_S);
+		WATCH_INTERVAL_S, WATCH_INTERVAL_MAX_S, PW_ACTIVE_WINDOW_S,
+		WATCH_INTERVAL_MAX_S);
 }
 
 struct watch {
@@ -72,6 +79,7 @@ struct watch {
 	const char *textfile;		/* NULL: none */
 	bool no_textfile;
 	unsigned interval_s;
+	unsigned window_s;		/* --active-window */
 	bool live;			/* stdout is a terminal */
 	bool textfile_failing;		/* said so once; quiet until it works */
 	bool have_last;
@@ -100,15 +108,20 @@ static int own_option(void *ctx, int opt, const char *arg)
 		w->no_textfile = true;
 		return 0;
 	case OPT_INTERVAL:
+	case OPT_ACTIVE_WINDOW:
 		errno = 0;
 		v = strtoul(arg, &end, 10);
 		if (errno || end == arg || *end || *arg == '-' || v < 1 ||
 		    v > WATCH_INTERVAL_MAX_S) {
-			pw_cli_usage_error("watch", "--interval is whole seconds from 1 to %d, got '%s'",
+			pw_cli_usage_error("watch", "--%s is whole seconds from 1 to %d, got '%s'",
+					   opt == OPT_INTERVAL ? "interval" : "active-window",
 					   WATCH_INTERVAL_MAX_S, arg);
 			return PW_EXIT_USAGE;
 		}
-		w->interval_s = (unsigned)v;
+		if (opt == OPT_INTERVAL)
+			w->interval_s = (unsigned)v;
+		else
+			w->window_s = (unsigned)v;
 		return 0;
 	}
 	return PW_EXIT_USAGE;
@@ -211,6 +224,7 @@ static int tick(struct watch *w, bool at_exit)
 	err = pw_report_build(&rep, &w->c.decls, &w->snap);
 	if (err)
 		return err;
+	pw_report_activity(&rep, w->s.hist, w->s.decl, true);
 	snprintf(rep.iface, sizeof(rep.iface), "%s", w->s.iface.name);
 	rep.command = "watch";
 	rep.mode = pw_mode_name(w->c.mode);
@@ -332,6 +346,7 @@ int cmd_watch(int argc, char **argv)
 		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 		{ "no-textfile", no_argument, NULL, OPT_NO_TEXTFILE },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "active-window", required_argument, NULL, OPT_ACTIVE_WINDOW },
 		{ 0 },
 	};
 	static struct watch w;	/* its declaration sources are large */
@@ -345,6 +360,7 @@ int cmd_watch(int argc, char **argv)
 	w.c.usage = usage;
 	w.c.mode = PW_MODE_TC;
 	w.interval_s = WATCH_INTERVAL_S;
+	w.window_s = PW_ACTIVE_WINDOW_S;
 	rc = pw_cli_parse(&w.c, argc, argv, "i:f:p:c:m:vh", opts, own_option, &w);
 	if (rc >= 0)
 		goto out_decls;
@@ -387,6 +403,7 @@ int cmd_watch(int argc, char **argv)
 		rc = pw_cli_runtime(err);
 		goto out;
 	}
+	w.s.hist->window_s = w.window_s;
 	since = (time_t)w.s.inst.counters_since;
 	pw_info("watching %s (%s); counters since %s", w.s.iface.name,
 		pw_mode_name(w.c.mode), ctime(&since));

@@ -345,6 +345,8 @@ void pw_hist_fold(struct pw_hist_table *h, const struct pw_decl_table *decl,
 		if (!idx || idx > PW_DECLARED_MAX || !t->declared)
 			continue;
 		p = &h->port[idx - 1];
+		if (t->unsolicited != p->unsolicited || t->replies != p->replies)
+			p->active_ns = totals->real_ns;
 		/* The raw sums moved by what the totals moved. */
 		p->raw_unsolicited += (uint32_t)(t->unsolicited - p->unsolicited);
 		p->raw_replies += (uint32_t)(t->replies - p->replies);

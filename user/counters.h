@@ -92,6 +92,12 @@ struct pw_range_result {
 	uint16_t *ports_by[PW_STATUS_COUNT];
 	uint32_t n_by[PW_STATUS_COUNT];
 	enum pw_status status;
+	/* Headroom (pw_report_activity): ports with packets of either kind
+	 * within the watch's sliding window as of its last fold, and the
+	 * most at once since the counters began. */
+	uint32_t ports_active;
+	uint32_t ports_active_peak;
+	uint64_t peak_real_ns;		/* when; 0 = never active */
 	bool reached;			/* status is reached */
 	bool warn;			/* a few-port range with no listener */
 	bool fails;			/* makes verify fail (required only) */
@@ -106,6 +112,9 @@ struct pw_report {
 	bool strict;			/* set before building: a few-port range
 					 * with no listener fails too */
 	bool drops_traced;
+	bool activity;			/* ports_active and the peaks are known */
+	uint32_t window_s;		/* the sliding window they are counted in */
+	uint64_t activity_real_ns;	/* as of this fold */
 	struct pw_range_result *ranges;
 	size_t n;
 	uint64_t stats[PW_STAT_COUNT];	/* over the same window */

@@ -112,6 +112,10 @@ void pw_report_json_ranges(struct pw_json *j, const struct pw_report *rep)
 			pw_json_null(j, "no_listener");
 			pw_json_null(j, "other_drops");
 		}
+		if (rep->activity) {
+			pw_json_u64(j, "ports_active", r->ports_active);
+			pw_json_u64(j, "ports_active_peak", r->ports_active_peak);
+		}
 		pw_json_object(j, "ports_by_status");
 		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 			pw_json_array(j, pw_status_name(kinds[k]));

@@ -162,6 +162,20 @@ int pw_textfile_render(FILE *f, const struct pw_report *rep,
 
 	if (rep->drops_traced)
 		drops_family(f, rep);
+	if (rep->activity && rep->n) {
+		family(f, "portwitness_ports_active", "gauge",
+		       "Ports of the range with inbound packets of either kind within the watch's sliding window (--active-window), as of its last interval.");
+		for (i = 0; i < rep->n; i++) {
+			range_series(f, "portwitness_ports_active", rep, &rep->ranges[i]);
+			fprintf(f, "} %u\n", rep->ranges[i].ports_active);
+		}
+		family(f, "portwitness_ports_active_peak", "gauge",
+		       "The most ports of the range active at once since the counters began.");
+		for (i = 0; i < rep->n; i++) {
+			range_series(f, "portwitness_ports_active_peak", rep, &rep->ranges[i]);
+			fprintf(f, "} %u\n", rep->ranges[i].ports_active_peak);
+		}
+	}
 
 	/* Absent before the first packet: no series rather than a zero. */
 	for (i = 0, any = false; i < rep->n; i++) {

@@ -80,6 +80,10 @@ usage "no application profile \[nope\] in $TMP/ufw" verify -i "$DEV_S" --from-uf
 unset PORTWITNESS_UFW_DIR
 usage "--interval is whole seconds" watch -i "$DEV_S" --interval 0
 usage "--heatmap draws declared ranges" show -i "$DEV_S" --heatmap
+usage "--headroom sizes declared ranges" show -i "$DEV_S" --headroom
+usage "three views" show -i "$DEV_S" -p snikket --headroom --json
+usage "active-window is whole seconds" watch -i "$DEV_S" --active-window 0
+usage "got 'x'" verify -i "$DEV_S" -p snikket --strict --duration x
 usage "unknown or ambiguous command" frobnicate
 usage "no profile 'x'" profiles x
 expect "$(pw_filters ingress)" 0 "filters after usage errors"
