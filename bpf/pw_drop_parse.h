@@ -60,8 +60,7 @@ static __always_inline int pw_drop_parse_ipv6(unsigned char *l3,
 		case IPPROTO_AH:
 			if (bpf_probe_read_kernel(opt, sizeof(opt), pos))
 				return PW_PARSE_MALFORMED;
-			pos += next == IPPROTO_AH ? (opt[1] + 2) * 4 :
-						    (opt[1] + 1) * 8;
+			pos += pw_ipv6_ext_len(next, opt[1]);
 			next = opt[0];
 			break;
 		case IPPROTO_FRAGMENT:

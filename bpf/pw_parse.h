@@ -112,6 +112,14 @@ static __always_inline int pw_parse_ipv4(struct pw_cursor *c, __u32 l3_len,
 	return PW_PARSE_L4;
 }
 
+/* The bytes of an IPv6 extension header (not a fragment header) from
+ * its type and length byte: AH counts 4-byte words less 2, the others
+ * 8-byte units less 1. */
+static __always_inline __u32 pw_ipv6_ext_len(__u8 type, __u8 len)
+{
+	return type == IPPROTO_AH ? (len + 2) * 4 : (len + 1) * 8;
+}
+
 static __always_inline int pw_parse_ipv6(struct pw_cursor *c, __u32 l3_len,
 					 bool ingress, struct pw_pkt *p)
 {
@@ -150,12 +158,7 @@ static __always_inline int pw_parse_ipv6(struct pw_cursor *c, __u32 l3_len,
 			opt = c->pos;		/* next header, length */
 			if ((void *)(opt + 2) > c->end)
 				return PW_PARSE_SHORT;
-			/* AH counts 4-byte words less 2; the others 8-byte
-			 * units less 1 */
-			if (next == IPPROTO_AH)
-				c->pos += (opt[1] + 2) * 4;
-			else
-				c->pos += (opt[1] + 1) * 8;
+			c->pos += pw_ipv6_ext_len(next, opt[1]);
 			next = opt[0];
 			break;
 		case IPPROTO_FRAGMENT:

@@ -125,5 +125,6 @@ int cmd_watch(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 #endif

@@ -209,14 +209,15 @@ int cmd_verify(int argc, char **argv)
 		goto out;
 	}
 	used = s.inst.mode;
-	pw_info("counting on %s (%s%s) for %u s; Ctrl-C ends early\n",
-		s.iface.name, pw_mode_name(used),
-		reused ? ", a running watch" : "", o.duration);
 	start = pw_now_ns();
 	/* Maps of our own began at zero, with the drop tracer attached
 	 * before ingress: every packet they counted is in the window, and
 	 * its drop too. A watch's are read from now on. */
 	err = reused ? pw_snapshot_open(&s, &before) : 0;
+	/* Said once the window is open: what is sent after it counts. */
+	pw_info("counting on %s (%s%s) for %u s; Ctrl-C ends early\n",
+		s.iface.name, pw_mode_name(used),
+		reused ? ", a running watch" : "", o.duration);
 	end = count_window(&s, start + o.duration * 1000000000ull, &before,
 			   &after, &acc, &err);
 	if (s.attached)

@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "watch", cmd_watch, "count until stopped, keeping pinned counters" },
 	{ "show", cmd_show, "print the pinned counters and the memory they use" },
 	{ "detach", cmd_detach, "take portwitness off an interface, drop its counters" },
+	{ "probe", cmd_probe, "from outside: send to the declared ports of a server" },
 	{ "profiles", cmd_profiles, "list the built-in profiles, or print one" },
 };
 

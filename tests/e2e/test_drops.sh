@@ -126,7 +126,9 @@ promtool check metrics < "$prom" >/dev/null 2>&1 || fail "promtool: $(promtool c
 bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'relay=6000:6099/udp' --ports 'fw=7000:7009/udp' \
 	-d 3 --json > "$TMP/beside.json" 2> "$TMP/beside.err"
 vpid=$BG
-for i in $(seq 30); do grep -q "a running watch" "$TMP/beside.err" && break; sleep 0.1; done
+# "counting on" is said once the window is open.
+for i in $(seq 50); do grep -q "a running watch" "$TMP/beside.err" && break; sleep 0.1; done
+grep -q "a running watch" "$TMP/beside.err" || fail "verify beside the watch did not start: $(cat "$TMP/beside.err")"
 in_client "$SEND" udp $S4 6000 6019 1 >/dev/null || fail "udp to the relay range beside the watch"
 in_client "$SEND" udp $S4 7000 7004 1 >/dev/null || fail "udp to the dropped range beside the watch"
 wait $vpid
