@@ -30,10 +30,7 @@ static __always_inline int pw_drop_parse_ipv4(unsigned char *l3,
 	if (bpf_ntohs(iph.frag_off) & IP_OFFSET)
 		return PW_PARSE_FRAGMENT;
 	p->l4proto = iph.protocol;
-	p->remote_addr[0] = 0;
-	p->remote_addr[1] = 0;
-	p->remote_addr[2] = bpf_htonl(0xffff);
-	p->remote_addr[3] = iph.saddr;
+	pw_addr_v4(p, iph.saddr);
 	*l4 = l3 + iph.ihl * 4;
 	return PW_PARSE_L4;
 }

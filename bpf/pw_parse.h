@@ -76,6 +76,15 @@ static __always_inline int pw_parse_vlans(struct pw_cursor *c, __be16 *proto)
 	return PW_PARSE_L4;
 }
 
+/* An IPv4 address as the flow key keeps it: ::ffff:a.b.c.d. */
+static __always_inline void pw_addr_v4(struct pw_pkt *p, __be32 addr)
+{
+	p->remote_addr[0] = 0;
+	p->remote_addr[1] = 0;
+	p->remote_addr[2] = bpf_htonl(0xffff);
+	p->remote_addr[3] = addr;
+}
+
 /* l3_len: bytes from the IP header to the end of the packet, including
  * what lies beyond the linear data. */
 static __always_inline int pw_parse_ipv4(struct pw_cursor *c, __u32 l3_len,
@@ -104,10 +113,7 @@ static __always_inline int pw_parse_ipv4(struct pw_cursor *c, __u32 l3_len,
 	p->ip_len = tot;
 	p->hdr_len = hlen;
 	p->l4proto = iph->protocol;
-	p->remote_addr[0] = 0;
-	p->remote_addr[1] = 0;
-	p->remote_addr[2] = bpf_htonl(0xffff);
-	p->remote_addr[3] = ingress ? iph->saddr : iph->daddr;
+	pw_addr_v4(p, ingress ? iph->saddr : iph->daddr);
 	c->pos += hlen;
 	return PW_PARSE_L4;
 }

@@ -323,6 +323,21 @@ static int apply_option(struct pw_cli *c, int opt, const char *arg,
 	return own ? own(ctx, opt, arg) : PW_EXIT_USAGE;
 }
 
+int pw_cli_number(const char *arg, unsigned long lo, unsigned long hi,
+		  unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || *arg == '-' || v < lo ||
+	    v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 int pw_cli_parse(struct pw_cli *c, int argc, char **argv, const char *shortopts,
 		 const struct option *longopts,
 		 int (*own)(void *ctx, int opt, const char *arg), void *ctx)

@@ -109,6 +109,10 @@ void pw_cli_free(struct pw_cli *c);
  * (files may have changed): 0 with *out filled, or PW_EXIT_USAGE with the
  * reason printed and *out empty. */
 int pw_cli_reload_decls(struct pw_cli *c, struct pw_decls *out);
+/* A whole decimal number from lo to hi, no minus sign, nothing after
+ * it: 0 with *out set, or -EINVAL. */
+int pw_cli_number(const char *arg, unsigned long lo, unsigned long hi,
+		  unsigned long *out);
 /* -i IFACE to a resolved interface; PW_EXIT_USAGE or PW_EXIT_RUNTIME. */
 int pw_cli_interface(const char *name, struct pw_iface *iface);
 struct pw_session;

@@ -85,11 +85,8 @@ static int number(const char *name, const char *arg, unsigned long lo,
 		  unsigned long hi, uint32_t *out)
 {
 	unsigned long v;
-	char *end;
 
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || *arg == '-' || v < lo || v > hi) {
+	if (pw_cli_number(arg, lo, hi, &v)) {
 		pw_cli_usage_error("probe", "--%s takes a whole number from %lu to %lu, got '%s'",
 				   name, lo, hi, arg);
 		return PW_EXIT_USAGE;
@@ -232,8 +229,7 @@ static void send_one(struct prober *p)
 	if (t->proto == PW_PROTO_UDP) {
 		if (sendto(p->udp_fd, &p->payload, sizeof(p->payload), 0,
 			   (struct sockaddr *)&to, p->addrlen) < 0)
-			finish(p, p->next, result_of_errno(errno) == PW_PROBE_ERROR ?
-			       PW_PROBE_ERROR : PW_PROBE_UNREACHABLE);
+			finish(p, p->next, result_of_errno(errno));
 		else
 			finish(p, p->next, PW_PROBE_SENT);
 		p->next++;

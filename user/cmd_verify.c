@@ -72,23 +72,10 @@ struct verify_opts {
 	bool strict;
 };
 
-static int parse_duration(const char *arg, unsigned int *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || v == 0 ||
-	    v > VERIFY_MAX_S)
-		return -EINVAL;
-	*out = (unsigned int)v;
-	return 0;
-}
-
 static int verify_option(void *ctx, int opt, const char *arg)
 {
 	struct verify_opts *o = ctx;
+	unsigned long v;
 
 	if (opt == PW_OPT_STRICT) {
 		o->strict = true;
@@ -96,11 +83,12 @@ static int verify_option(void *ctx, int opt, const char *arg)
 	}
 	if (opt != 'd')
 		return PW_EXIT_USAGE;
-	if (parse_duration(arg, &o->duration)) {
+	if (pw_cli_number(arg, 1, VERIFY_MAX_S, &v)) {
 		pw_cli_usage_error("verify", "--duration takes whole seconds from 1 to %d, got '%s'",
 				   VERIFY_MAX_S, arg);
 		return PW_EXIT_USAGE;
 	}
+	o->duration = (unsigned int)v;
 	return 0;
 }
 

@@ -94,7 +94,6 @@ static int own_option(void *ctx, int opt, const char *arg)
 {
 	struct watch *w = ctx;
 	unsigned long v;
-	char *end;
 
 	switch (opt) {
 	case OPT_TEXTFILE:
@@ -109,10 +108,7 @@ static int own_option(void *ctx, int opt, const char *arg)
 		return 0;
 	case OPT_INTERVAL:
 	case OPT_ACTIVE_WINDOW:
-		errno = 0;
-		v = strtoul(arg, &end, 10);
-		if (errno || end == arg || *end || *arg == '-' || v < 1 ||
-		    v > WATCH_INTERVAL_MAX_S) {
+		if (pw_cli_number(arg, 1, WATCH_INTERVAL_MAX_S, &v)) {
 			pw_cli_usage_error("watch", "--%s is whole seconds from 1 to %d, got '%s'",
 					   opt == OPT_INTERVAL ? "interval" : "active-window",
 					   WATCH_INTERVAL_MAX_S, arg);

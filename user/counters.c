@@ -326,7 +326,7 @@ void pw_hist_apply(const struct pw_hist_table *h,
 	}
 }
 
-static void seq_bump(struct pw_hist_table *h)
+void pw_hist_seq_bump(struct pw_hist_table *h)
 {
 	__atomic_fetch_add(&h->seq, 1, __ATOMIC_SEQ_CST);
 }
@@ -338,7 +338,7 @@ void pw_hist_fold(struct pw_hist_table *h, const struct pw_decl_table *decl,
 	struct pw_hist_port *p;
 	uint32_t slot, idx;
 
-	seq_bump(h);
+	pw_hist_seq_bump(h);
 	for (slot = 0; slot < PW_PORT_SLOTS; slot++) {
 		idx = decl->index1[slot];
 		t = &totals->slots[slot];
@@ -355,7 +355,7 @@ void pw_hist_fold(struct pw_hist_table *h, const struct pw_decl_table *decl,
 		p->last_seen_ns = t->last_seen_real_ns;
 	}
 	h->folded_ns = totals->real_ns;
-	seq_bump(h);
+	pw_hist_seq_bump(h);
 }
 
 int pw_hist_copy(const struct pw_hist_table *h, struct pw_hist_table *out)

@@ -146,6 +146,8 @@ void pw_hist_apply(const struct pw_hist_table *h,
  * fold, under the seqlock; only the watch folds. */
 void pw_hist_fold(struct pw_hist_table *h, const struct pw_decl_table *decl,
 		  const struct pw_snapshot *totals);
+/* Odd while the watch writes h, even after: around every write. */
+void pw_hist_seq_bump(struct pw_hist_table *h);
 /* A consistent copy of the fold a watch may be writing: 0, or -EAGAIN. */
 int pw_hist_copy(const struct pw_hist_table *h, struct pw_hist_table *out);
 /* pw_snapshot_take, then pw_hist_apply with a copy of the fold taken

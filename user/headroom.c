@@ -2,7 +2,6 @@
 /* Activity is taken at the watch's folds: a port is active when its
  * counts grew at a fold within the window, so the window is as fine as
  * the watch's interval. The peak lives in pw_hist with the counters. */
-#include <ctype.h>
 #include <string.h>
 #include <time.h>
 #include "headroom.h"
@@ -13,25 +12,11 @@ bool pw_is_media_range(const struct pw_range *r)
 	return r->proto == PW_PROTO_UDP && pw_range_size(r) > PW_FEW_PORTS;
 }
 
-static bool has_word(const char *s, const char *word)
-{
-	size_t n = strlen(word), i, k;
-
-	for (i = 0; s[i]; i++) {
-		for (k = 0; k < n && s[i + k] &&
-		     tolower((unsigned char)s[i + k]) == word[k]; k++)
-			;
-		if (k == n)
-			return true;
-	}
-	return false;
-}
-
 enum pw_media_kind pw_media_kind_of(const char *service)
 {
-	if (has_word(service, "livekit") || has_word(service, "plugnmeet"))
+	if (strcasestr(service, "livekit") || strcasestr(service, "plugnmeet"))
 		return PW_MEDIA_LIVEKIT;
-	if (has_word(service, "snikket") || has_word(service, "turn"))
+	if (strcasestr(service, "snikket") || strcasestr(service, "turn"))
 		return PW_MEDIA_TURN;
 	return PW_MEDIA_PORTS;
 }
@@ -126,7 +111,7 @@ void pw_report_activity(struct pw_report *rep, struct pw_hist_table *h,
 	if (!now)
 		return;
 	if (update)
-		__atomic_fetch_add(&h->seq, 1, __ATOMIC_SEQ_CST);
+		pw_hist_seq_bump(h);
 	for (i = 0; i < rep->n; i++) {
 		r = &rep->ranges[i];
 		r->ports_active = pw_range_active(h, decl, &r->range, now, window);
@@ -143,7 +128,7 @@ void pw_report_activity(struct pw_report *rep, struct pw_hist_table *h,
 		}
 	}
 	if (update)
-		__atomic_fetch_add(&h->seq, 1, __ATOMIC_SEQ_CST);
+		pw_hist_seq_bump(h);
 	rep->activity = true;
 	rep->window_s = window;
 	rep->activity_real_ns = now;

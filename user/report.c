@@ -11,6 +11,12 @@ static const char *const status_names[PW_STATUS_COUNT] = {
 	[PW_STATUS_REACHED] = "reached",
 };
 
+/* The statuses a port that got packets can have, as they are listed. */
+static const enum pw_status port_kinds[] = {
+	PW_STATUS_REACHED, PW_STATUS_NO_LISTENER, PW_STATUS_BLOCKED,
+};
+#define N_PORT_KINDS (sizeof(port_kinds) / sizeof(port_kinds[0]))
+
 const char *pw_status_name(enum pw_status st)
 {
 	return st < PW_STATUS_COUNT ? status_names[st] : "?";
@@ -70,9 +76,6 @@ void pw_format_port_list(const uint16_t *ports, size_t n, char *buf,
 
 void pw_report_json_ranges(struct pw_json *j, const struct pw_report *rep)
 {
-	static const enum pw_status kinds[] = {
-		PW_STATUS_REACHED, PW_STATUS_NO_LISTENER, PW_STATUS_BLOCKED,
-	};
 	const struct pw_range_result *r;
 	char name[64];
 	size_t i, k, n;
@@ -117,10 +120,10 @@ void pw_report_json_ranges(struct pw_json *j, const struct pw_report *rep)
 			pw_json_u64(j, "ports_active_peak", r->ports_active_peak);
 		}
 		pw_json_object(j, "ports_by_status");
-		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-			pw_json_array(j, pw_status_name(kinds[k]));
-			for (n = 0; n < r->n_by[kinds[k]]; n++)
-				pw_json_u64(j, NULL, r->ports_by[kinds[k]][n]);
+		for (k = 0; k < N_PORT_KINDS; k++) {
+			pw_json_array(j, pw_status_name(port_kinds[k]));
+			for (n = 0; n < r->n_by[port_kinds[k]]; n++)
+				pw_json_u64(j, NULL, r->ports_by[port_kinds[k]][n]);
 			pw_json_end(j, ']');
 		}
 		pw_json_end(j, '}');
@@ -190,9 +193,6 @@ void pw_report_print_problems(FILE *f, const struct pw_report *rep)
  * was dropped: the ports of each kind and the drops by reason. */
 static void print_fate(FILE *f, const struct pw_range_result *r, int wsvc)
 {
-	static const enum pw_status kinds[] = {
-		PW_STATUS_REACHED, PW_STATUS_NO_LISTENER, PW_STATUS_BLOCKED,
-	};
 	char ports[16], list[160], name[64];
 	size_t k;
 
@@ -217,13 +217,13 @@ static void print_fate(FILE *f, const struct pw_range_result *r, int wsvc)
 		fprintf(f, ", %llu dropped for other reasons",
 			(unsigned long long)r->other_drops);
 	fprintf(f, "\n");
-	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		if (!r->n_by[kinds[k]])
+	for (k = 0; k < N_PORT_KINDS; k++) {
+		if (!r->n_by[port_kinds[k]])
 			continue;
-		pw_format_port_list(r->ports_by[kinds[k]], r->n_by[kinds[k]],
+		pw_format_port_list(r->ports_by[port_kinds[k]], r->n_by[port_kinds[k]],
 				    list, sizeof(list));
 		fprintf(f, "  %-*s   %s: %s\n", wsvc, "",
-			pw_status_name(kinds[k]), list);
+			pw_status_name(port_kinds[k]), list);
 	}
 }
 
