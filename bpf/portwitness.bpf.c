@@ -127,6 +127,150 @@ static __always_inline bool pw_inbound_is_reply(const struct pw_frame *fr,
 	return false;
 }
 
+/* What the probe's counting needs of a packet. The work on it is done by
+ * global functions, which the verifier checks once each rather than along
+ * every path of the parser (the ingress programs are near its limit). */
+struct pw_probe_pkt {
+	__u64 payload[sizeof(struct pw_probe_payload) / 8]; /* its first bytes */
+	__u32 addr[4];		/* the remote host, as pw_pkt has it */
+	__u32 slot;
+	__u32 idx;		/* dense index */
+	__u32 payload_len;
+	__u8 l4proto;
+	__u8 tcp_flags;
+	__u8 pad[2];
+};
+
+static __always_inline void pw_probe_pkt_of(const struct pw_pkt *p, __u32 slot,
+					    __u32 idx, struct pw_probe_pkt *pp)
+{
+	__builtin_memcpy(pp->addr, p->remote_addr, sizeof(pp->addr));
+	pp->slot = slot;
+	pp->idx = idx;
+	pp->l4proto = p->l4proto;
+	pp->tcp_flags = p->tcp_flags;
+	pp->payload[0] = pp->payload[1] = pp->payload[2] = 0;
+}
+
+static __always_inline bool pw_probe_is_payload(const __u64 *got)
+{
+	return got[0] == pw_decl.probe_payload[0] &&
+	       got[1] == pw_decl.probe_payload[1] &&
+	       got[2] == pw_decl.probe_payload[2];
+}
+
+static __always_inline bool pw_probe_syn(const struct pw_probe_pkt *pp)
+{
+	return pp->l4proto == IPPROTO_TCP &&
+	       (pp->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+}
+
+static __always_inline void pw_probe_mark_host(const struct pw_probe_host_key *h)
+{
+	__u64 *n, one = 1;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		n = bpf_map_lookup_elem(&pw_probe_hosts, h);
+		if (n) {
+			__sync_fetch_and_add(n, 1);
+			return;
+		}
+		if (!bpf_map_update_elem(&pw_probe_hosts, h, &one, BPF_NOEXIST))
+			return;
+	}
+	pw_stat_inc(PW_STAT_PROBE_LOST);
+}
+
+/* A SYN of a host not marked (yet): kept by host and port, for verify to
+ * take if a datagram with the token comes from that host later. */
+static __always_inline void pw_probe_syn_wait(const struct pw_probe_pkt *pp)
+{
+	struct pw_probe_syn_key key = { .slot = pp->slot };
+	struct pw_probe_syn *v, first = { .c.arrived = 1 };
+	int i;
+
+	__builtin_memcpy(key.addr, pp->addr, sizeof(key.addr));
+	for (i = 0; i < 2; i++) {
+		v = bpf_map_lookup_elem(&pw_probe_syns, &key);
+		if (v) {
+			__sync_fetch_and_add(&v->c.arrived, 1);
+			return;
+		}
+		if (!bpf_map_update_elem(&pw_probe_syns, &key, &first, BPF_NOEXIST))
+			return;
+	}
+}
+
+/* While verify --probe counts: an unsolicited packet to a declared port
+ * that may be the probe's. A datagram whose whole payload is the token's
+ * marks its host; a TCP SYN counts when its host is marked, else waits in
+ * pw_probe_syns. */
+__noinline int pw_probe_arrived(const struct pw_probe_pkt *pp)
+{
+	struct pw_probe_host_key host;
+	struct pw_probe_count *c;
+	__u32 idx;
+
+	if (!pp)
+		return 0;
+	__builtin_memcpy(host.addr, pp->addr, sizeof(host.addr));
+	if (pw_probe_syn(pp)) {
+		if (!bpf_map_lookup_elem(&pw_probe_hosts, &host)) {
+			pw_probe_syn_wait(pp);
+			return 0;
+		}
+	} else if (pp->l4proto != IPPROTO_UDP ||
+		   pp->payload_len != sizeof(pp->payload) ||
+		   !pw_probe_is_payload(pp->payload)) {
+		return 0;
+	} else {
+		pw_probe_mark_host(&host);
+	}
+	idx = pp->idx;
+	c = bpf_map_lookup_elem(&pw_probe_ports, &idx);
+	if (c)
+		__sync_fetch_and_add(&c->arrived, 1);
+	return 0;
+}
+
+/* The payload is read from wherever it lies (the linear part, or
+ * fragments), which needs the program's own context: one function for
+ * each kind. off: where the payload starts in the frame. */
+__noinline int pw_probe_in_xdp(struct xdp_md *ctx, struct pw_probe_pkt *pp,
+			       __u32 off)
+{
+	if (!pp)
+		return 0;
+	if (pp->payload_len == sizeof(pp->payload))
+		bpf_xdp_load_bytes(ctx, off, pp->payload, sizeof(pp->payload));
+	return pw_probe_arrived(pp);
+}
+
+__noinline int pw_probe_in_skb(struct __sk_buff *skb, struct pw_probe_pkt *pp,
+			       __u32 off)
+{
+	if (!pp)
+		return 0;
+	if (pp->payload_len == sizeof(pp->payload))
+		bpf_skb_load_bytes(skb, off, pp->payload, sizeof(pp->payload));
+	return pw_probe_arrived(pp);
+}
+
+static __always_inline void pw_probe_inbound(const struct pw_frame *fr,
+					     const struct pw_pkt *p,
+					     __u32 slot, __u32 idx)
+{
+	struct pw_probe_pkt pp;
+
+	pw_probe_pkt_of(p, slot, idx, &pp);
+	pp.payload_len = p->ip_len - p->hdr_len;
+	if (fr->xdp)
+		pw_probe_in_xdp(fr->ctx, &pp, p->l3_off + p->hdr_len);
+	else
+		pw_probe_in_skb(fr->ctx, &pp, p->l3_off + p->hdr_len);
+}
+
 /* segs: how many wire packets this buffer stands for (GRO aggregates). */
 static __always_inline void pw_count_inbound(const struct pw_frame *fr,
 					     bool ct, int parsed,
@@ -135,6 +279,7 @@ static __always_inline void pw_count_inbound(const struct pw_frame *fr,
 	struct pw_port_count *c;
 	struct pw_other_count *o;
 	__u32 slot, index1, key;
+	bool solicited = false;
 
 	switch (parsed) {
 	case PW_PARSE_L4:
@@ -166,12 +311,16 @@ static __always_inline void pw_count_inbound(const struct pw_frame *fr,
 	c = bpf_map_lookup_elem(&pw_counts, &key);
 	if (!c)
 		return;
-	if (pw_inbound_is_reply(fr, ct, p))
+	if (pw_inbound_is_reply(fr, ct, p)) {
 		c->replies += segs;
-	else
+		solicited = true;
+	} else {
 		c->unsolicited += segs;
+	}
 	/* Every segment of an aggregate carried its own headers. */
 	c->bytes += p->ip_len + (__u64)(segs - 1) * p->hdr_len;
+	if (!solicited && pw_decl.probe_state == PW_PROBE_COUNTING)
+		pw_probe_inbound(fr, p, slot, key);
 }
 
 /* TC sees the linear part of the skb directly; when headers lie beyond it,
@@ -301,7 +450,10 @@ netns:
 	return dev && BPF_CORE_READ(dev, nd_net.net, ns.inum) == pw_decl.netns_ino;
 }
 
-static __always_inline void pw_drop_reason_add(__u32 index, __u32 reason,
+/* map: pw_drop_reasons or pw_probe_reasons; lost: the stat of a pair
+ * it had no room for. */
+static __always_inline void pw_drop_reason_add(void *map, __u32 lost,
+					       __u32 index, __u32 reason,
 					       __u32 segs)
 {
 	struct pw_drop_reason_key key = { .index = index, .reason = reason };
@@ -310,15 +462,93 @@ static __always_inline void pw_drop_reason_add(__u32 index, __u32 reason,
 
 	/* Two CPUs may insert the same pair: the loser adds to the winner's. */
 	for (i = 0; i < 2; i++) {
-		v = bpf_map_lookup_elem(&pw_drop_reasons, &key);
+		v = bpf_map_lookup_elem(map, &key);
 		if (v) {
 			__sync_fetch_and_add(v, segs);
 			return;
 		}
-		if (!bpf_map_update_elem(&pw_drop_reasons, &key, &one, BPF_NOEXIST))
+		if (!bpf_map_update_elem(map, &key, &one, BPF_NOEXIST))
 			return;
 	}
-	pw_stat_inc(PW_STAT_DROP_REASONS_LOST);
+	pw_stat_inc(lost);
+}
+
+static __always_inline void pw_probe_count_drop(struct pw_probe_count *c,
+						__u32 cls)
+{
+	if (cls == PW_DROP_FIREWALL)
+		__sync_fetch_and_add(&c->firewall, 1);
+	else if (cls == PW_DROP_NO_LISTENER)
+		__sync_fetch_and_add(&c->no_listener, 1);
+	else
+		__sync_fetch_and_add(&c->other, 1);
+}
+
+/* While verify --probe runs: the drop of a packet ingress may have
+ * counted as the probe's. A SYN goes where its arrival went: pw_probe_syns
+ * while the entry there awaits a fate, else pw_probe_ports when its host
+ * is marked (verify adds a marked host's entries of both together). A
+ * datagram is the probe's when its host is marked and it has the
+ * payload's length, and, where the payload could be read (all of it in
+ * the skb's head, as small datagrams are), it carries the token.
+ * payload_len and the payload are the tracer's to fill. */
+__noinline int pw_probe_dropped(const struct pw_probe_pkt *pp, __u32 cls,
+				__u32 reason, __u32 payload_readable)
+{
+	struct pw_probe_host_key host;
+	struct pw_probe_syn_key sk;
+	struct pw_probe_count *c;
+	struct pw_probe_syn *syn;
+	__u32 idx;
+
+	if (!pp)
+		return 0;
+	__builtin_memcpy(host.addr, pp->addr, sizeof(host.addr));
+	if (pw_probe_syn(pp)) {
+		__builtin_memcpy(sk.addr, pp->addr, sizeof(sk.addr));
+		sk.slot = pp->slot;
+		syn = bpf_map_lookup_elem(&pw_probe_syns, &sk);
+		if (syn && syn->c.arrived > syn->c.firewall + syn->c.no_listener +
+					    syn->c.other) {
+			pw_probe_count_drop(&syn->c, cls);
+			if (cls == PW_DROP_OTHER)
+				syn->other_reason = reason;
+			return 0;
+		}
+		if (!bpf_map_lookup_elem(&pw_probe_hosts, &host))
+			return 0;
+	} else if (pp->l4proto != IPPROTO_UDP ||
+		   pp->payload_len != sizeof(pp->payload) ||
+		   !bpf_map_lookup_elem(&pw_probe_hosts, &host) ||
+		   (payload_readable && !pw_probe_is_payload(pp->payload))) {
+		return 0;
+	}
+	idx = pp->idx;
+	c = bpf_map_lookup_elem(&pw_probe_ports, &idx);
+	if (!c)
+		return 0;
+	pw_probe_count_drop(c, cls);
+	if (cls == PW_DROP_OTHER)
+		pw_drop_reason_add(&pw_probe_reasons, PW_STAT_PROBE_LOST, idx,
+				   reason, 1);
+	return 0;
+}
+
+static __always_inline void pw_probe_drop(const struct pw_pkt *p,
+					  const struct pw_drop_udp *udp,
+					  __u32 slot, __u32 idx, __u32 cls,
+					  __u32 reason)
+{
+	struct pw_probe_pkt pp;
+	__u32 readable = 0;
+
+	pw_probe_pkt_of(p, slot, idx, &pp);
+	pp.payload_len = udp->len;
+	if (p->l4proto == IPPROTO_UDP && udp->len == sizeof(pp.payload) &&
+	    udp->linear)
+		readable = !bpf_probe_read_kernel(pp.payload, sizeof(pp.payload),
+						  udp->payload);
+	pw_probe_dropped(&pp, cls, reason, readable);
 }
 
 /* A drop of an unsolicited packet to a declared port, by class. Replies
@@ -327,20 +557,22 @@ SEC("tp_btf/kfree_skb")
 int BPF_PROG(pw_kfree_skb, struct sk_buff *skb, void *location,
 	     enum skb_drop_reason reason)
 {
+	struct pw_drop_udp udp = {};
 	struct pw_port_drops *d;
 	struct pw_flow_key key;
 	struct pw_flow *f;
 	struct pw_pkt p;
-	__u32 cls, index1, idx, segs = 1;
+	__u32 cls, slot, index1, idx, segs = 1;
 
 	cls = (__u32)reason < PW_DROP_REASONS ?
 	      pw_decl.drop_class[(__u32)reason & (PW_DROP_REASONS - 1)] :
 	      PW_DROP_OTHER;
 	if (cls == PW_DROP_IGNORE || !pw_drop_is_ours(skb))
 		return 0;
-	if (pw_drop_parse(skb, &p, &segs) != PW_PARSE_L4)
+	if (pw_drop_parse(skb, &p, &segs, &udp) != PW_PARSE_L4)
 		return 0;
-	index1 = pw_index1(pw_slot(&p));
+	slot = pw_slot(&p);
+	index1 = pw_index1(slot);
 	if (!index1)
 		return 0;
 	if (!pw_tcp_opens(&p)) {
@@ -359,8 +591,11 @@ int BPF_PROG(pw_kfree_skb, struct sk_buff *skb, void *location,
 		__sync_fetch_and_add(&d->no_listener, segs);
 	} else {
 		__sync_fetch_and_add(&d->other, segs);
-		pw_drop_reason_add(idx, (__u32)reason, segs);
+		pw_drop_reason_add(&pw_drop_reasons, PW_STAT_DROP_REASONS_LOST,
+				   idx, (__u32)reason, segs);
 	}
+	if (pw_decl.probe_state != PW_PROBE_OFF)
+		pw_probe_drop(&p, &udp, slot, idx, cls, (__u32)reason);
 	return 0;
 }
 

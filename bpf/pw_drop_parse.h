@@ -77,10 +77,19 @@ static __always_inline int pw_drop_parse_ipv6(unsigned char *l3,
 	return PW_PARSE_MALFORMED;
 }
 
+/* Where a dropped UDP datagram's payload lies, for verify --probe. */
+struct pw_drop_udp {
+	unsigned char *payload;
+	__u32 len;		/* from the UDP header */
+	bool linear;		/* all of it lies in the skb's head */
+};
+
 /* The inbound packet in skb: its ports and remote address, as ingress
- * parsed them; *segs the wire packets it stands for (GRO). */
+ * parsed them; *segs the wire packets it stands for (GRO); *udp where a
+ * datagram's payload is. */
 static __always_inline int pw_drop_parse(struct sk_buff *skb,
-					 struct pw_pkt *p, __u32 *segs)
+					 struct pw_pkt *p, __u32 *segs,
+					 struct pw_drop_udp *udp)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head), *l4 = NULL;
 	__u16 nh = BPF_CORE_READ(skb, network_header);
@@ -118,9 +127,14 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 			return PW_PARSE_MALFORMED;
 		p->tcp_flags = tcp[13];
 	} else if (p->l4proto == IPPROTO_UDP) {
-		if (bpf_probe_read_kernel(tcp, 4, l4))
+		if (bpf_probe_read_kernel(tcp, 8, l4))
 			return PW_PARSE_MALFORMED;
 		p->tcp_flags = 0;
+		udp->payload = l4 + 8;
+		udp->len = ((__u32)tcp[4] << 8 | tcp[5]);
+		udp->len = udp->len > 8 ? udp->len - 8 : 0;
+		udp->linear = udp->payload - head + udp->len <=
+			      BPF_CORE_READ(skb, tail);
 	} else {
 		return PW_PARSE_OTHER_L4;
 	}

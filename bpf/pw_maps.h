@@ -12,6 +12,7 @@
 #include "pw_instance.h"
 #include "pw_hist.h"
 #include "pw_drops.h"
+#include "pw_probe.h"
 
 /* Which slots are declared (pw_ports.h). A global, so the programs read
  * it without a map lookup; it lives in the object's .bss map, which
@@ -63,6 +64,37 @@ struct {
 	__type(key, struct pw_drop_reason_key);
 	__type(value, __u64);
 } pw_drop_reasons SEC(".maps");
+
+/* verify --probe (pw_probe.h). Key: dense index of a declared port;
+ * mmapable, so that verify zeroes and reads it whole. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, PW_DECLARED_MAX);
+	__type(key, __u32);
+	__type(value, struct pw_probe_count);
+} pw_probe_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_PROBE_SYN_ENTRIES);
+	__type(key, struct pw_probe_syn_key);
+	__type(value, struct pw_probe_syn);
+} pw_probe_syns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_PROBE_HOSTS);
+	__type(key, struct pw_probe_host_key);
+	__type(value, __u64);
+} pw_probe_hosts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_PROBE_REASON_ENTRIES);
+	__type(key, struct pw_drop_reason_key);
+	__type(value, __u64);
+} pw_probe_reasons SEC(".maps");
 
 /* Key: enum pw_stat. */
 struct {

@@ -8,6 +8,7 @@
 
 #include "pw_types.h"
 #include "pw_drops.h"
+#include "pw_probe.h"
 
 /* Protocol index of a slot; the slot of (proto, port) is
  * proto * PW_PORTS_PER_PROTO + port, port in HOST byte order. */
@@ -45,6 +46,12 @@ struct pw_decl_table {
 	/* enum pw_drop_class of each drop reason value; all zero (nothing
 	 * traced) until the loader has read the kernel's BTF. */
 	__u8 drop_class[PW_DROP_REASONS];
+	/* verify --probe (pw_probe.h): enum pw_probe_state, the verify that
+	 * set it (its pid, so that a killed one's is taken over), and the
+	 * payload a probe datagram must carry, byte for byte. */
+	__u32 probe_state;
+	__u32 probe_owner;
+	__u64 probe_payload[sizeof(struct pw_probe_payload) / 8];
 };
 
 /* pw_counts (per CPU, key = dense index): a declared port. The packet

@@ -16,6 +16,9 @@ enum pw_stat {
 	PW_STAT_EGRESS_UNPARSED, /* outbound packets the parser gave up on */
 	PW_STAT_DROP_REASONS_LOST, /* drops of declared ports whose reason
 				    * pw_drop_reasons had no room to keep */
+	PW_STAT_PROBE_LOST,	/* verify --probe: a token datagram whose host
+				 * pw_probe_hosts had no room for, or a probe
+				 * drop whose reason pw_probe_reasons had not */
 	PW_STAT_COUNT,
 };
 

@@ -33,6 +33,7 @@ static const char *const stat_names[PW_STAT_COUNT] = {
 	[PW_STAT_FLOWS_REMOTE] = "flows_remote",
 	[PW_STAT_EGRESS_UNPARSED] = "egress_unparsed",
 	[PW_STAT_DROP_REASONS_LOST] = "drop_reasons_lost",
+	[PW_STAT_PROBE_LOST] = "probe_lost",
 };
 
 static void usage(FILE *f)

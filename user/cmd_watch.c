@@ -20,6 +20,7 @@
 #include "headroom.h"
 #include "instance.h"
 #include "log.h"
+#include "probe.h"
 #include "report.h"
 #include "textfile.h"
 
@@ -212,6 +213,8 @@ static int tick(struct watch *w, bool at_exit)
 	/* A bridge or VLAN added since: its drops are ours too. */
 	if (w->s.attached && (w->s.inst.flags & PW_INSTANCE_DROPS))
 		pw_session_drop_ifaces(&w->s);
+	/* A verify --probe killed before it ended left probe counting on. */
+	pw_probe_reap_stale(&w->s);
 	err = pw_snapshot_fold(&w->s, &w->snap);
 	if (err) {
 		pw_err("reading the counters failed: %s\n", strerror(-err));

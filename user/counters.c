@@ -72,9 +72,13 @@ static int read_reasons(int fd, struct pw_snapshot *snap)
 	}
 	if (errno != ENOENT && snap->n_reasons < PW_DROP_REASON_ENTRIES)
 		return -errno;
-	qsort(snap->reasons, snap->n_reasons, sizeof(*snap->reasons),
-	      reason_cmp);
+	pw_reasons_sort(snap->reasons, snap->n_reasons);
 	return 0;
+}
+
+void pw_reasons_sort(struct pw_reason_count *r, size_t n)
+{
+	qsort(r, n, sizeof(*r), reason_cmp);
 }
 
 /* Every element of a per-CPU array, in one batch call where the kernel

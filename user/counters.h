@@ -14,6 +14,7 @@
 #include "pw_stats.h"
 
 struct pw_session;
+struct pw_probe_report;
 
 /* One port of one protocol, summed over CPUs. In a snapshot the packet
  * counts are sums of 32-bit per-CPU counters; what a window got is what
@@ -119,9 +120,13 @@ struct pw_report {
 	size_t n;
 	uint64_t stats[PW_STAT_COUNT];	/* over the same window */
 	uint64_t now_real_ns;
+	/* verify --probe: the ranges count the probe's packets only. */
+	const struct pw_probe_report *probe;
 };
 
 int pw_snapshot_alloc(struct pw_snapshot *snap);
+/* Ascending by (index, reason), as a snapshot keeps them. */
+void pw_reasons_sort(struct pw_reason_count *r, size_t n);
 /* Reads every declared port's and every undeclared slot's counters on
  * every CPU, the stats, and the drops: read last, once the packets
  * counted have had time to be dropped, so that it closes a window well. */

@@ -40,6 +40,10 @@ static const char *const map_names[PW_MAP_COUNT] = {
 	[PW_MAP_HIST] = "pw_hist",
 	[PW_MAP_DROPS] = "pw_drops",
 	[PW_MAP_DROP_REASONS] = "pw_drop_reasons",
+	[PW_MAP_PROBE_PORTS] = "pw_probe_ports",
+	[PW_MAP_PROBE_SYNS] = "pw_probe_syns",
+	[PW_MAP_PROBE_HOSTS] = "pw_probe_hosts",
+	[PW_MAP_PROBE_REASONS] = "pw_probe_reasons",
 };
 
 /* What a pinned map must look like to be ours and of this layout. */
@@ -76,6 +80,22 @@ static const struct bpf_map_info map_shapes[PW_MAP_COUNT] = {
 				  .key_size = sizeof(struct pw_drop_reason_key),
 				  .value_size = sizeof(__u64),
 				  .max_entries = PW_DROP_REASON_ENTRIES },
+	[PW_MAP_PROBE_PORTS] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
+				 .value_size = sizeof(struct pw_probe_count),
+				 .max_entries = PW_DECLARED_MAX,
+				 .map_flags = BPF_F_MMAPABLE },
+	[PW_MAP_PROBE_SYNS] = { .type = BPF_MAP_TYPE_LRU_HASH,
+				.key_size = sizeof(struct pw_probe_syn_key),
+				.value_size = sizeof(struct pw_probe_syn),
+				.max_entries = PW_PROBE_SYN_ENTRIES },
+	[PW_MAP_PROBE_HOSTS] = { .type = BPF_MAP_TYPE_HASH,
+				 .key_size = sizeof(struct pw_probe_host_key),
+				 .value_size = sizeof(__u64),
+				 .max_entries = PW_PROBE_HOSTS },
+	[PW_MAP_PROBE_REASONS] = { .type = BPF_MAP_TYPE_HASH,
+				   .key_size = sizeof(struct pw_drop_reason_key),
+				   .value_size = sizeof(__u64),
+				   .max_entries = PW_PROBE_REASON_ENTRIES },
 };
 
 /* The programs by role; each comes plain and asking conntrack. */
@@ -248,6 +268,10 @@ static void skel_maps(struct portwitness *skel, struct bpf_map **maps)
 	maps[PW_MAP_HIST] = skel->maps.pw_hist;
 	maps[PW_MAP_DROPS] = skel->maps.pw_drops;
 	maps[PW_MAP_DROP_REASONS] = skel->maps.pw_drop_reasons;
+	maps[PW_MAP_PROBE_PORTS] = skel->maps.pw_probe_ports;
+	maps[PW_MAP_PROBE_SYNS] = skel->maps.pw_probe_syns;
+	maps[PW_MAP_PROBE_HOSTS] = skel->maps.pw_probe_hosts;
+	maps[PW_MAP_PROBE_REASONS] = skel->maps.pw_probe_reasons;
 }
 
 static int prepare_pins(struct pw_session *s)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <arpa/inet.h>
 #include "probe.h"
 
 const char *pw_probe_result_name(int result)
@@ -129,4 +130,126 @@ out:
 	}
 	*out = v;
 	return err;
+}
+
+static bool host_marked(const struct pw_probe_seen *seen, const __u32 *addr)
+{
+	size_t i;
+
+	for (i = 0; i < seen->n_hosts; i++)
+		if (!memcmp(seen->hosts[i].key.addr, addr,
+			    sizeof(seen->hosts[i].key.addr)))
+			return true;
+	return false;
+}
+
+static void add_reason(struct pw_snapshot *snap, uint32_t index,
+		       uint32_t reason, uint64_t count)
+{
+	struct pw_reason_count *r;
+
+	if (!count || snap->n_reasons >= PW_DROP_REASON_ENTRIES)
+		return;		/* still in drops[].other, without its reason */
+	r = &snap->reasons[snap->n_reasons++];
+	r->index = index;
+	r->reason = reason;
+	r->count = count;
+}
+
+/* Sorted, then one entry per (index, reason). */
+static void merge_reasons(struct pw_snapshot *snap)
+{
+	size_t i, n = 0;
+
+	pw_reasons_sort(snap->reasons, snap->n_reasons);
+	for (i = 0; i < snap->n_reasons; i++) {
+		if (n && snap->reasons[n - 1].index == snap->reasons[i].index &&
+		    snap->reasons[n - 1].reason == snap->reasons[i].reason) {
+			snap->reasons[n - 1].count += snap->reasons[i].count;
+			continue;
+		}
+		snap->reasons[n++] = snap->reasons[i];
+	}
+	snap->n_reasons = n;
+}
+
+void pw_probe_snapshot(const struct pw_probe_seen *seen, const __u16 *index1,
+		       bool traced, struct pw_snapshot *snap,
+		       uint64_t *left_syns, size_t *left_hosts)
+{
+	const struct pw_probe_syn_entry *e;
+	const struct pw_probe_count *c;
+	struct pw_slot_total *t;
+	struct pw_port_drops *d;
+	uint32_t slot, idx;
+	size_t i, k;
+
+	memset(snap->slots, 0, PW_PORT_SLOTS * sizeof(*snap->slots));
+	memset(snap->drops, 0, PW_DECLARED_MAX * sizeof(*snap->drops));
+	memset(snap->stats, 0, sizeof(snap->stats));
+	snap->n_reasons = 0;
+	snap->drops_traced = traced;
+	for (slot = 0; slot < PW_PORT_SLOTS; slot++) {
+		t = &snap->slots[slot];
+		t->index1 = index1[slot];
+		t->declared = index1[slot] != 0;
+		if (!t->index1 || t->index1 > PW_DECLARED_MAX)
+			continue;
+		c = &seen->ports[t->index1 - 1];
+		d = &snap->drops[t->index1 - 1];
+		t->unsolicited = c->arrived;
+		d->firewall = c->firewall;
+		d->no_listener = c->no_listener;
+		d->other = c->other;
+	}
+	for (i = 0; i < seen->n_reasons; i++)
+		add_reason(snap, seen->reasons[i].index, seen->reasons[i].reason,
+			   seen->reasons[i].count);
+
+	*left_syns = 0;
+	*left_hosts = 0;
+	for (i = 0; i < seen->n_syns; i++) {
+		e = &seen->syns[i];
+		if (!host_marked(seen, e->key.addr)) {
+			*left_syns += e->val.c.arrived;
+			/* Counted once, at its first entry. */
+			for (k = 0; k < i; k++)
+				if (!memcmp(seen->syns[k].key.addr, e->key.addr,
+					    sizeof(e->key.addr)))
+					break;
+			*left_hosts += k == i;
+			continue;
+		}
+		slot = e->key.slot;
+		if (slot >= PW_PORT_SLOTS || !index1[slot] ||
+		    index1[slot] > PW_DECLARED_MAX)
+			continue;
+		idx = index1[slot] - 1u;
+		snap->slots[slot].unsolicited += e->val.c.arrived;
+		snap->drops[idx].firewall += e->val.c.firewall;
+		snap->drops[idx].no_listener += e->val.c.no_listener;
+		snap->drops[idx].other += e->val.c.other;
+		add_reason(snap, idx, e->val.other_reason, e->val.c.other);
+	}
+	merge_reasons(snap);
+	snap->stats[PW_STAT_PROBE_LOST] = seen->lost;
+}
+
+void pw_probe_seen_free(struct pw_probe_seen *seen)
+{
+	free(seen->ports);
+	free(seen->syns);
+	free(seen->hosts);
+	free(seen->reasons);
+	memset(seen, 0, sizeof(*seen));
+}
+
+void pw_probe_host_name(const struct pw_probe_host_key *h, char *buf,
+			size_t len)
+{
+	/* ::ffff:a.b.c.d, as the programs keep an IPv4 address */
+	if (!h->addr[0] && !h->addr[1] && h->addr[2] == htonl(0xffff))
+		inet_ntop(AF_INET, &h->addr[3], buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, h->addr, buf, (socklen_t)len);
 }

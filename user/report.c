@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <string.h>
+#include <arpa/inet.h>
 #include "drops.h"
 #include "json.h"
+#include "probe.h"
 #include "report.h"
 
 static const char *const status_names[PW_STATUS_COUNT] = {
@@ -74,6 +76,47 @@ void pw_format_port_list(const uint16_t *ports, size_t n, char *buf,
 	}
 }
 
+/* verify --probe: every port of the range that a probe packet reached,
+ * and what became of its packets. */
+static void json_probe_ports(struct pw_json *j, const struct pw_report *rep,
+			     const struct pw_range_result *r)
+{
+	uint32_t base = r->range.proto == PW_PROTO_UDP ? PW_PORTS_PER_PROTO : 0;
+	const struct pw_snapshot *snap = rep->probe->snap;
+	const struct pw_slot_total *t;
+	const struct pw_port_drops *d;
+	uint64_t dropped;
+	size_t k;
+
+	pw_json_array(j, "probe_ports");
+	for (k = 0; k < r->ports_hit; k++) {
+		t = &snap->slots[base + r->hit_ports[k]];
+		d = &snap->drops[t->index1 - 1];
+		dropped = d->firewall + d->no_listener + d->other;
+		pw_json_object(j, NULL);
+		pw_json_u64(j, "port", r->hit_ports[k]);
+		pw_json_u64(j, "arrived", t->unsolicited);
+		pw_json_str(j, "status",
+			    pw_status_name(pw_status_of(t->unsolicited, d->firewall,
+							d->no_listener, d->other,
+							rep->drops_traced)));
+		if (rep->drops_traced) {
+			pw_json_u64(j, "delivered", t->unsolicited > dropped ?
+				    t->unsolicited - dropped : 0);
+			pw_json_u64(j, "firewall_dropped", d->firewall);
+			pw_json_u64(j, "no_listener", d->no_listener);
+			pw_json_u64(j, "other_dropped", d->other);
+		} else {
+			pw_json_null(j, "delivered");
+			pw_json_null(j, "firewall_dropped");
+			pw_json_null(j, "no_listener");
+			pw_json_null(j, "other_dropped");
+		}
+		pw_json_end(j, '}');
+	}
+	pw_json_end(j, ']');
+}
+
 void pw_report_json_ranges(struct pw_json *j, const struct pw_report *rep)
 {
 	const struct pw_range_result *r;
@@ -127,9 +170,33 @@ void pw_report_json_ranges(struct pw_json *j, const struct pw_report *rep)
 			pw_json_end(j, ']');
 		}
 		pw_json_end(j, '}');
+		if (rep->probe)
+			json_probe_ports(j, rep, r);
 		pw_json_end(j, '}');
 	}
 	pw_json_end(j, ']');
+}
+
+static void json_probe(struct pw_json *j, const struct pw_probe_report *p)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t i;
+
+	pw_json_object(j, "probe");
+	pw_json_str(j, "token", p->token);
+	pw_json_array(j, "hosts");
+	for (i = 0; i < p->n_hosts; i++) {
+		pw_probe_host_name(&p->hosts[i].key, addr, sizeof(addr));
+		pw_json_object(j, NULL);
+		pw_json_str(j, "address", addr);
+		pw_json_u64(j, "datagrams", p->hosts[i].datagrams);
+		pw_json_end(j, '}');
+	}
+	pw_json_end(j, ']');
+	pw_json_u64(j, "tcp_attempts_left_out", p->left_syns);
+	pw_json_u64(j, "hosts_left_out", p->left_hosts);
+	pw_json_u64(j, "lost", p->lost);
+	pw_json_end(j, '}');
 }
 
 void pw_report_print_json(FILE *f, const struct pw_report *rep)
@@ -147,6 +214,8 @@ void pw_report_print_json(FILE *f, const struct pw_report *rep)
 	pw_json_u64(&j, "malformed", rep->stats[PW_STAT_MALFORMED]);
 	pw_json_bool(&j, "drops_traced", rep->drops_traced);
 	pw_json_bool(&j, "strict", rep->strict);
+	if (rep->probe)
+		json_probe(&j, rep->probe);
 	pw_json_end(&j, '}');
 	pw_json_finish(&j);
 }
@@ -190,18 +259,28 @@ void pw_report_print_problems(FILE *f, const struct pw_report *rep)
 }
 
 /* What became of one range's packets, when drops are traced and anything
- * was dropped: the ports of each kind and the drops by reason. */
-static void print_fate(FILE *f, const struct pw_range_result *r, int wsvc)
+ * was dropped, or always for probe packets: the ports of each kind and
+ * the drops by reason. */
+static void print_fate(FILE *f, const struct pw_range_result *r, int wsvc,
+		       bool probe)
 {
 	char ports[16], list[160], name[64];
 	size_t k;
 
-	if (!r->firewall_dropped && !r->no_listener && !r->other_drops)
+	if (!probe && !r->firewall_dropped && !r->no_listener && !r->other_drops)
 		return;
 	pw_range_ports(&r->range, ports, sizeof(ports));
-	fprintf(f, "  %-*s %s/%s: %llu delivered", wsvc, r->range.service,
-		ports, pw_proto_name(r->range.proto),
-		(unsigned long long)r->delivered);
+	fprintf(f, "  %-*s %s/%s: ", wsvc, r->range.service, ports,
+		pw_proto_name(r->range.proto));
+	if (probe && !r->packets) {
+		fprintf(f, "no probe packet arrived\n");
+		return;
+	}
+	if (probe)
+		fprintf(f, "%llu probe packet%s at %u port%s, ",
+			(unsigned long long)r->packets, r->packets == 1 ? "" : "s",
+			r->ports_hit, r->ports_hit == 1 ? "" : "s");
+	fprintf(f, "%llu delivered", (unsigned long long)r->delivered);
 	if (r->firewall_dropped)
 		fprintf(f, ", %llu dropped by the host firewall",
 			(unsigned long long)r->firewall_dropped);
@@ -245,6 +324,34 @@ void pw_report_print_warnings(FILE *f, const struct pw_report *rep)
 	}
 }
 
+/* Whose packets the probe's are, and whose were left out. */
+static void print_probe_head(FILE *f, const struct pw_probe_report *p)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (!p->n_hosts)
+		fprintf(f, "probe %s: no datagram carrying the token arrived, so no host is known as the probe's\n",
+			p->token);
+	for (i = 0; i < p->n_hosts; i++) {
+		pw_probe_host_name(&p->hosts[i].key, addr, sizeof(addr));
+		fprintf(f, "%s %s: %llu datagram%s with the token from %s\n",
+			i ? "     " : "probe", i ? "" : p->token,
+			(unsigned long long)p->hosts[i].datagrams,
+			p->hosts[i].datagrams == 1 ? "" : "s", addr);
+	}
+	if (p->left_syns)
+		fprintf(f, "left out: %llu TCP connection attempt%s from %zu host%s that sent no datagram with the token\n",
+			(unsigned long long)p->left_syns,
+			p->left_syns == 1 ? "" : "s", p->left_hosts,
+			p->left_hosts == 1 ? "" : "s");
+	if (p->lost)
+		fprintf(f, "lost: %llu probe datagram%s or drop reason%s had no room in the maps (more than %u probe hosts?)\n",
+			(unsigned long long)p->lost, p->lost == 1 ? "" : "s",
+			p->lost == 1 ? "" : "s", PW_PROBE_HOSTS);
+	fprintf(f, "\n");
+}
+
 void pw_report_print_table(FILE *f, const struct pw_report *rep)
 {
 	const struct pw_range_result *r;
@@ -260,6 +367,8 @@ void pw_report_print_table(FILE *f, const struct pw_report *rep)
 	}
 	fprintf(f, "portwitness %s on %s (%s), %.0f s\n\n", rep->command,
 		rep->iface, rep->mode, rep->duration_s);
+	if (rep->probe)
+		print_probe_head(f, rep->probe);
 	fprintf(f, "%-*s  %-5s  %-11s  %-8s  %8s  %6s  %10s  %10s  %10s  %-21s  %s\n",
 		wsvc, "SERVICE", "PROTO", "PORTS", "REQUIRED", "DECLARED",
 		"HIT", "PACKETS", "REPLIES", "DELIVERED", "STATUS", "LAST SEEN");
@@ -282,10 +391,11 @@ void pw_report_print_table(FILE *f, const struct pw_report *rep)
 			pw_range_status(r), ago);
 		fates |= r->firewall_dropped || r->no_listener || r->other_drops;
 	}
-	if (fates) {
-		fprintf(f, "\nwhat the host did with them:\n");
+	if (fates || rep->probe) {
+		fprintf(f, "\nwhat the host did with %s:\n",
+			rep->probe ? "the probe's packets" : "them");
 		for (i = 0; i < rep->n; i++)
-			print_fate(f, &rep->ranges[i], wsvc);
+			print_fate(f, &rep->ranges[i], wsvc, rep->probe);
 	}
 	required = pw_report_required(rep, &reached);
 	fprintf(f, "\n%zu of %zu required ranges reached", reached, required);
