@@ -17,6 +17,7 @@
 #include "pw_frames.h"
 #include "pw_flows.h"
 #include "pw_ports.h"
+#include "pw_probe.h"
 #include "pw_stats.h"
 #include "portwitness.skel.h"
 
@@ -754,6 +755,172 @@ static void test_l3_device_frames_start_at_ip(void **state)
 	}
 }
 
+/* ---- verify --probe: the token's datagrams and their hosts' SYNs ---- */
+
+#define TOKEN "tok-7"
+
+static void clear_hash(int fd, size_t ksize)
+{
+	uint8_t key[64], next[64];
+
+	while (!bpf_map_get_next_key(fd, NULL, next)) {
+		memcpy(key, next, ksize);
+		bpf_map_delete_elem(fd, key);
+	}
+}
+
+static void probe_reset(struct harness *h, uint32_t state)
+{
+	struct pw_probe_payload pl = {};
+
+	zero_array(bpf_map__fd(h->skel->maps.pw_probe_ports), PW_DECLARED_MAX,
+		   sizeof(struct pw_probe_count));
+	clear_hash(bpf_map__fd(h->skel->maps.pw_probe_syns),
+		   sizeof(struct pw_probe_syn_key));
+	clear_hash(bpf_map__fd(h->skel->maps.pw_probe_hosts),
+		   sizeof(struct pw_probe_host_key));
+	memcpy(pl.magic, PW_PROBE_MAGIC, sizeof(pl.magic));
+	memcpy(pl.token, TOKEN, strlen(TOKEN));
+	memcpy(h->skel->bss->pw_decl.probe_payload, &pl, sizeof(pl));
+	h->skel->bss->pw_decl.probe_state = state;
+}
+
+/* A datagram from src to port whose payload is text (NUL-padded to len). */
+static void send_datagram(struct harness *h, enum prog p, int family,
+			  const char *src, uint16_t port, const char *text,
+			  int len)
+{
+	struct frame_spec f = { .family = family, .l4 = IPPROTO_UDP,
+				.src = src, .dst = family == 4 ? SERVER : "fd00::1",
+				.sport = 41000, .dport = port, .payload = len };
+	uint8_t buf[2048];
+	size_t ip_off, l4_off, n;
+	uint32_t ip_len;
+
+	n = build_frame(&f, buf, &ip_off, &l4_off, &ip_len);
+	memcpy(buf + l4_off + 8, text, strnlen(text, (size_t)len));
+	assert_int_equal(run_frame(h, p, buf, n, 0), 0);
+}
+
+static void send_tcp(struct harness *h, enum prog p, int family,
+		     const char *src, uint16_t port, uint8_t flags)
+{
+	struct frame_spec f = { .family = family, .l4 = IPPROTO_TCP,
+				.tcp_flags = flags, .src = src,
+				.dst = family == 4 ? SERVER : "fd00::1",
+				.sport = 41001, .dport = port };
+
+	send_spec(h, p, &f);
+}
+
+static uint32_t probe_arrived(struct harness *h, int l4, uint16_t port)
+{
+	uint32_t slot = (l4 == IPPROTO_UDP ? PW_PORTS_PER_PROTO : 0) + port;
+	__u32 key = h->skel->bss->pw_decl.index1[slot] - 1u;
+	struct pw_probe_count c = {};
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.pw_probe_ports),
+					     &key, &c), 0);
+	return c.arrived;
+}
+
+static void host_key(int family, const char *text, struct pw_probe_host_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (family == 4) {
+		k->addr[2] = htonl(0xffff);
+		assert_int_equal(inet_pton(AF_INET, text, &k->addr[3]), 1);
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, text, k->addr), 1);
+	}
+}
+
+/* How many token datagrams the host sent; 0 when it is not marked. */
+static uint64_t host_marked(struct harness *h, int family, const char *text)
+{
+	struct pw_probe_host_key k;
+	uint64_t n = 0;
+
+	host_key(family, text, &k);
+	bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.pw_probe_hosts), &k, &n);
+	return n;
+}
+
+/* SYNs of the host to port waiting for it to be marked. */
+static uint32_t syns_waiting(struct harness *h, int family, const char *text,
+			     uint16_t port)
+{
+	struct pw_probe_syn_key k = { .slot = port };
+	struct pw_probe_syn v = {};
+
+	host_key(family, text, (struct pw_probe_host_key *)k.addr);
+	bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.pw_probe_syns), &k, &v);
+	return v.c.arrived;
+}
+
+static void test_probe_packets_are_told_from_others(void **state)
+{
+	static const struct { int family; const char *a, *b; } hosts[] = {
+		{ 4, "198.19.0.2", "198.19.1.2" },
+		{ 6, "fd00::c:2", "fd00::d:2" },
+	};
+	char wrong[24] = PW_PROBE_MAGIC "tok-8";
+	char right[24] = PW_PROBE_MAGIC TOKEN;
+	enum prog p;
+	size_t i;
+
+	(void)state;
+	for (p = XDP_IN; p <= TC_IN; p++) {
+		for (i = 0; i < 2; i++) {
+			int fam = hosts[i].family;
+			const char *a = hosts[i].a, *b = hosts[i].b;
+
+			harness_reset(&H);
+			probe_reset(&H, PW_PROBE_COUNTING);
+			/* A's SYN before its first datagram waits. */
+			send_tcp(&H, p, fam, a, 5222, TH_SYN);
+			assert_int_equal(syns_waiting(&H, fam, a, 5222), 1);
+			assert_int_equal(probe_arrived(&H, IPPROTO_TCP, 5222), 0);
+			/* Neither another token, nor the token in a longer
+			 * datagram, nor a datagram to an undeclared port marks A. */
+			send_datagram(&H, p, fam, a, 3478, wrong, 24);
+			send_datagram(&H, p, fam, a, 3478, right, 25);
+			send_datagram(&H, p, fam, a, 3479, right, 24);
+			assert_int_equal(host_marked(&H, fam, a), 0);
+			assert_int_equal(probe_arrived(&H, IPPROTO_UDP, 3478), 0);
+			/* The token does, and counts its port. */
+			send_datagram(&H, p, fam, a, 3478, right, 24);
+			assert_int_equal(host_marked(&H, fam, a), 1);
+			assert_int_equal(probe_arrived(&H, IPPROTO_UDP, 3478), 1);
+			assert_int_equal(counts_of(&H, IPPROTO_UDP, 3478).unsolicited, 3);
+			/* A's SYN now counts at once; not its other segments. */
+			send_tcp(&H, p, fam, a, 5269, TH_SYN);
+			send_tcp(&H, p, fam, a, 5269, TH_ACK);
+			send_tcp(&H, p, fam, a, 5269, TH_SYN | TH_ACK);
+			assert_int_equal(probe_arrived(&H, IPPROTO_TCP, 5269), 1);
+			assert_int_equal(syns_waiting(&H, fam, a, 5269), 0);
+			/* B without a token: its SYN waits, it stays unmarked. */
+			send_tcp(&H, p, fam, b, 5269, TH_SYN);
+			assert_int_equal(syns_waiting(&H, fam, b, 5269), 1);
+			assert_int_equal(probe_arrived(&H, IPPROTO_TCP, 5269), 1);
+			assert_int_equal(host_marked(&H, fam, b), 0);
+			/* Counting off: nothing more. */
+			probe_reset(&H, PW_PROBE_OFF);
+			send_datagram(&H, p, fam, b, 49152, right, 24);
+			send_tcp(&H, p, fam, b, 5222, TH_SYN);
+			assert_int_equal(host_marked(&H, fam, b), 0);
+			assert_int_equal(probe_arrived(&H, IPPROTO_UDP, 49152), 0);
+			assert_int_equal(syns_waiting(&H, fam, b, 5222), 0);
+			/* Closing: ingress no longer counts. */
+			probe_reset(&H, PW_PROBE_CLOSING);
+			send_datagram(&H, p, fam, b, 49152, right, 24);
+			assert_int_equal(host_marked(&H, fam, b), 0);
+			assert_int_equal(probe_arrived(&H, IPPROTO_UDP, 49152), 0);
+		}
+	}
+	probe_reset(&H, PW_PROBE_OFF);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -770,6 +937,7 @@ int main(void)
 		cmocka_unit_test(test_flows_are_keyed_by_the_remote_address),
 		cmocka_unit_test(test_undeclared_ports_are_counted_without_flow_work),
 		cmocka_unit_test(test_l3_device_frames_start_at_ip),
+		cmocka_unit_test(test_probe_packets_are_told_from_others),
 	};
 	int err;
 
