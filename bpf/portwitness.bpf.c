@@ -388,6 +388,127 @@ static __always_inline int pw_tc_in(struct __sk_buff *skb, bool ct)
 	return TC_ACT_UNSPEC;
 }
 
+/* A refusal leaving on egress, as pw_tc_out saw it. */
+struct pw_refusal {
+	__u32 remote_addr[4];	/* TCP: where the RST goes */
+	__u32 l3_off;
+	__u32 l4_off;		/* the ICMP header (for TCP, past its header) */
+	__u16 local_port;	/* TCP, network order */
+	__u16 remote_port;
+	__u8 l4proto;		/* IPPROTO_TCP, IPPROTO_ICMP or IPPROTO_ICMPV6 */
+	__u8 family;
+	__u8 pad[2];
+};
+
+/* The flow key of the packet an ICMP error quotes (it went from the
+ * remote host to this one); 0 when it is no port unreachable of one. */
+static __always_inline int pw_refused_datagram(struct __sk_buff *skb,
+					       const struct pw_refusal *rf,
+					       struct pw_flow_key *key)
+{
+	__u32 off = rf->l4_off + 8;	/* the quoted packet */
+	struct ipv6hdr in6;
+	struct iphdr in;
+	__be16 ports[2];
+	__u8 icmp[2];
+
+	if (bpf_skb_load_bytes(skb, rf->l4_off, icmp, sizeof(icmp)))
+		return 0;
+	if (rf->l4proto == IPPROTO_ICMP) {
+		if (icmp[0] != PW_ICMP_UNREACH || icmp[1] != PW_ICMP_PORT_UNREACH ||
+		    bpf_skb_load_bytes(skb, off, &in, sizeof(in)) ||
+		    in.ihl < 5 || (bpf_ntohs(in.frag_off) & IP_OFFSET))
+			return 0;
+		key->proto = in.protocol;
+		key->remote_addr[0] = 0;
+		key->remote_addr[1] = 0;
+		key->remote_addr[2] = bpf_htonl(0xffff);
+		key->remote_addr[3] = in.saddr;
+		off += in.ihl * 4;
+	} else {
+		if (icmp[0] != PW_ICMPV6_UNREACH || icmp[1] != PW_ICMPV6_PORT_UNREACH ||
+		    bpf_skb_load_bytes(skb, off, &in6, sizeof(in6)))
+			return 0;
+		key->proto = in6.nexthdr;
+		__builtin_memcpy(key->remote_addr, &in6.saddr, sizeof(key->remote_addr));
+		off += sizeof(in6);
+	}
+	if ((key->proto != IPPROTO_UDP && key->proto != IPPROTO_TCP) ||
+	    bpf_skb_load_bytes(skb, off, ports, sizeof(ports)))
+		return 0;
+	key->remote_port = ports[0];
+	key->local_port = ports[1];
+	return 1;
+}
+
+/* Counts a refusal on the declared port it answers, unless it answers a
+ * flow this host began. An RST refuses when its sequence number is 0: the
+ * answer to a segment without ACK (a SYN), from the kernel for a port no
+ * socket listens on, or from a firewall's reject. */
+__noinline int pw_refusal_out(struct __sk_buff *skb, const struct pw_refusal *rf)
+{
+	struct pw_flow_key key = {};
+	struct pw_port_drops *d;
+	struct pw_flow *f;
+	__u32 seq, slot, index1, off;
+	__u8 vihl;
+
+	if (!rf)
+		return 0;
+	if (rf->l4proto == IPPROTO_TCP) {
+		/* Where the TCP header starts: an RST this host makes has no
+		 * IPv6 extension header; one that has is passed over. */
+		if (rf->family == 4) {
+			if (bpf_skb_load_bytes(skb, rf->l3_off, &vihl, 1))
+				return 0;
+			off = rf->l3_off + (vihl & 0xf) * 4;
+		} else {
+			if (bpf_skb_load_bytes(skb, rf->l3_off + 6, &vihl, 1) ||
+			    vihl != IPPROTO_TCP)
+				return 0;
+			off = rf->l3_off + sizeof(struct ipv6hdr);
+		}
+		if (bpf_skb_load_bytes(skb, off + 4, &seq, sizeof(seq)) || seq)
+			return 0;
+		__builtin_memcpy(key.remote_addr, rf->remote_addr, sizeof(key.remote_addr));
+		key.local_port = rf->local_port;
+		key.remote_port = rf->remote_port;
+		key.proto = IPPROTO_TCP;
+	} else if (!pw_refused_datagram(skb, rf, &key)) {
+		return 0;
+	}
+	slot = bpf_ntohs(key.local_port);
+	if (key.proto == IPPROTO_UDP)
+		slot += PW_PORTS_PER_PROTO;
+	index1 = pw_index1(slot);
+	if (!index1)
+		return 0;
+	f = bpf_map_lookup_elem(&pw_flows, &key);
+	if (f && f->initiator == PW_FLOW_LOCAL)
+		return 0;
+	index1 -= 1;
+	d = bpf_map_lookup_elem(&pw_drops, &index1);
+	if (d)
+		__sync_fetch_and_add(&d->refused, 1);
+	return 0;
+}
+
+static __always_inline void pw_refusal_of(struct __sk_buff *skb,
+					  const struct pw_pkt *p)
+{
+	struct pw_refusal rf = {
+		.l3_off = p->l3_off,
+		.l4_off = p->l3_off + p->hdr_len,
+		.local_port = p->local_port,
+		.remote_port = p->remote_port,
+		.l4proto = p->l4proto,
+		.family = p->family,
+	};
+
+	__builtin_memcpy(rf.remote_addr, p->remote_addr, sizeof(rf.remote_addr));
+	pw_refusal_out(skb, &rf);
+}
+
 /* Record the flows this host begins, on declared ports only (replies to
  * an undeclared port are not classified): a TCP SYN, or the first UDP
  * datagram of a flow not yet known. That datagram may answer a flow the
@@ -408,8 +529,17 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 		pw_stat_inc(PW_STAT_EGRESS_UNPARSED);
 		return TC_ACT_UNSPEC;
 	}
+	if (r == PW_PARSE_OTHER_L4 &&
+	    (p.l4proto == IPPROTO_ICMP || p.l4proto == IPPROTO_ICMPV6)) {
+		pw_refusal_of(skb, &p);
+		return TC_ACT_UNSPEC;
+	}
 	if (r != PW_PARSE_L4 || !pw_index1(pw_slot(&p)))
 		return TC_ACT_UNSPEC;
+	if (p.l4proto == IPPROTO_TCP && (p.tcp_flags & TCP_FLAG_RST)) {
+		pw_refusal_of(skb, &p);
+		return TC_ACT_UNSPEC;
+	}
 
 	if (pw_tcp_opens(&p)) {
 		pw_flow_key_of(&p, &key);

@@ -33,6 +33,12 @@ struct pw_port_drops {
 	__u64 firewall;
 	__u64 no_listener;
 	__u64 other;		/* every other reason; pw_drop_reasons splits it */
+	/* Refusals that left on egress for an unsolicited packet: a TCP RST
+	 * answering a segment without ACK (a SYN), an ICMP port unreachable
+	 * quoting a datagram. Counted by TC egress whether drops are traced
+	 * or not; they tell "no listener" where the drop is not ours to see
+	 * (a container's namespace behind a DNAT), at most what arrived. */
+	__u64 refused;
 };
 
 /* pw_drop_reasons (hash): the "other" drops by port and reason. When it

@@ -303,6 +303,7 @@ void pw_snapshot_accumulate(struct pw_snapshot *acc,
 		dt->firewall += delta(da->firewall, db->firewall);
 		dt->no_listener += delta(da->no_listener, db->no_listener);
 		dt->other += delta(da->other, db->other);
+		dt->refused += delta(da->refused, db->refused);
 	}
 	accumulate_reasons(acc, prev, cur);
 	acc->drops_traced = cur->drops_traced;
@@ -411,6 +412,19 @@ int pw_snapshot_fold(const struct pw_session *s, struct pw_snapshot *snap)
 	return 0;
 }
 
+uint64_t pw_port_no_listener(uint64_t unsolicited, const struct pw_port_drops *d)
+{
+	uint64_t dropped = d->firewall + d->other, room, answered;
+
+	/* A refusal answers a packet no socket took: one the tracer saw
+	 * dropped for NO_SOCKET (both counted), one a firewall's reject
+	 * answered (dropped as the firewall's), or one dropped where the
+	 * tracer does not look (a container's namespace). */
+	room = unsolicited > dropped ? unsolicited - dropped : 0;
+	answered = d->refused < room ? d->refused : room;
+	return d->no_listener > answered ? d->no_listener : answered;
+}
+
 enum pw_status pw_status_of(uint64_t unsolicited, uint64_t firewall,
 			    uint64_t no_listener, uint64_t other, bool traced)
 {
@@ -498,8 +512,9 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 		if (t->index1) {
 			d = &snap->drops[t->index1 - 1];
 			res->firewall_dropped += d->firewall;
-			res->no_listener += d->no_listener;
+			res->no_listener += pw_port_no_listener(t->unsolicited, d);
 			res->other_drops += d->other;
+			res->refusals_sent += d->refused;
 		}
 		if (!t->unsolicited)
 			continue;
@@ -535,7 +550,8 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 			continue;
 		res->hit_ports[hit++] = (uint16_t)port;
 		d = t->index1 ? &snap->drops[t->index1 - 1] : NULL;
-		st = d ? pw_status_of(t->unsolicited, d->firewall, d->no_listener,
+		st = d ? pw_status_of(t->unsolicited, d->firewall,
+				      pw_port_no_listener(t->unsolicited, d),
 				      d->other, snap->drops_traced) :
 			 PW_STATUS_REACHED;
 		res->ports_by[st][res->n_by[st]++] = (uint16_t)port;

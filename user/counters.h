@@ -86,6 +86,8 @@ struct pw_range_result {
 	uint64_t firewall_dropped;
 	uint64_t no_listener;
 	uint64_t other_drops;
+	uint64_t refusals_sent;		/* TCP RSTs and ICMP port unreachables
+					 * that left for them (pw_drops.h) */
 	struct pw_reason_total *other_reasons; /* most first */
 	size_t n_other_reasons;
 	/* The hit ports by their own status: ports_by[PW_STATUS_*], ascending,
@@ -167,6 +169,10 @@ int pw_snapshot_fold(const struct pw_session *s, struct pw_snapshot *snap);
  * since the maps were made) or what a window accumulated. */
 int pw_report_build(struct pw_report *rep, const struct pw_decls *d,
 		    const struct pw_snapshot *snap);
+/* A port's unsolicited packets refused for no listener: the drops the
+ * tracer saw for NO_SOCKET, or the refusals that left on egress (as many
+ * as arrived and were not dropped otherwise), whichever is more. */
+uint64_t pw_port_no_listener(uint64_t unsolicited, const struct pw_port_drops *d);
 /* The status of unsolicited packets of which these were dropped. */
 enum pw_status pw_status_of(uint64_t unsolicited, uint64_t firewall,
 			    uint64_t no_listener, uint64_t other, bool traced);

@@ -158,6 +158,7 @@ void pw_report_json_ranges(struct pw_json *j, const struct pw_report *rep)
 			pw_json_null(j, "no_listener");
 			pw_json_null(j, "other_drops");
 		}
+		pw_json_u64(j, "refusals_sent", r->refusals_sent);
 		if (rep->activity) {
 			pw_json_u64(j, "ports_active", r->ports_active);
 			pw_json_u64(j, "ports_active_peak", r->ports_active_peak);

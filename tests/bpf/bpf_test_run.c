@@ -17,6 +17,7 @@
 #include "pw_frames.h"
 #include "pw_flows.h"
 #include "pw_ports.h"
+#include "pw_drops.h"
 #include "pw_probe.h"
 #include "pw_stats.h"
 #include "portwitness.skel.h"
@@ -921,6 +922,94 @@ static void test_probe_packets_are_told_from_others(void **state)
 	probe_reset(&H, PW_PROBE_OFF);
 }
 
+/* ---- refusals leaving on egress ---- */
+
+static uint64_t refused_of(struct harness *h, int l4, uint16_t port)
+{
+	uint32_t slot = (l4 == IPPROTO_UDP ? PW_PORTS_PER_PROTO : 0) + port;
+	__u32 key = h->skel->bss->pw_decl.index1[slot] - 1u;
+	struct pw_port_drops d = {};
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.pw_drops),
+					     &key, &d), 0);
+	return d.refused;
+}
+
+/* An ICMP error from this host quoting a packet PEER sent to local. */
+static void send_icmp_error(struct harness *h, int family, uint8_t type,
+			    uint8_t code, int inner_l4, uint16_t local)
+{
+	struct frame_spec f = { .family = family,
+				.l4 = family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6,
+				.src = family == 4 ? SERVER : "fd00::1",
+				.dst = family == 4 ? PEER : "fd00::9:9",
+				.payload = family == 4 ? 28 : 48 };
+	uint8_t buf[2048], *q;
+	size_t ip_off, l4_off, n;
+	uint32_t ip_len;
+
+	n = build_frame(&f, buf, &ip_off, &l4_off, &ip_len);
+	buf[l4_off] = type;
+	buf[l4_off + 1] = code;
+	q = buf + l4_off + 8;
+	if (family == 4) {
+		q[0] = 0x45;
+		q[9] = (uint8_t)inner_l4;
+		inet_pton(AF_INET, PEER, q + 12);
+		inet_pton(AF_INET, SERVER, q + 16);
+		q += 20;
+	} else {
+		q[0] = 0x60;
+		q[6] = (uint8_t)inner_l4;
+		inet_pton(AF_INET6, "fd00::9:9", q + 8);
+		inet_pton(AF_INET6, "fd00::1", q + 24);
+		q += 40;
+	}
+	put16(q, 41000);
+	put16(q + 2, local);
+	assert_int_equal(run_frame(h, TC_OUT, buf, n, 0), 0);
+}
+
+static void test_refusals_on_egress_are_counted_on_their_port(void **state)
+{
+	struct frame_spec rst = tcp(false, 5269, 41001, TH_SYN | TH_ACK);
+	uint8_t buf[2048];
+	size_t ip_off, l4_off, n;
+	uint32_t ip_len;
+
+	(void)state;
+	harness_reset(&H);
+	zero_array(bpf_map__fd(H.skel->maps.pw_drops), PW_DECLARED_MAX,
+		   sizeof(struct pw_port_drops));
+	/* An RST with sequence 0 answers a SYN: refused. */
+	rst.tcp_flags = 0x04 | TH_ACK;
+	send_spec(&H, TC_OUT, &rst);
+	assert_int_equal(refused_of(&H, IPPROTO_TCP, 5269), 1);
+	/* One with a sequence number ends a connection: not a refusal. */
+	n = build_frame(&rst, buf, &ip_off, &l4_off, &ip_len);
+	buf[l4_off + 7] = 1;
+	assert_int_equal(run_frame(&H, TC_OUT, buf, n, 0), 0);
+	assert_int_equal(refused_of(&H, IPPROTO_TCP, 5269), 1);
+	/* ICMP port unreachable quoting a datagram, IPv4 and IPv6. */
+	send_icmp_error(&H, 4, 3, 3, IPPROTO_UDP, 3478);
+	send_icmp_error(&H, 6, 1, 4, IPPROTO_UDP, 3478);
+	assert_int_equal(refused_of(&H, IPPROTO_UDP, 3478), 2);
+	/* Other ICMP errors, and undeclared ports, are not. */
+	send_icmp_error(&H, 4, 3, 1, IPPROTO_UDP, 3478);
+	send_icmp_error(&H, 6, 1, 3, IPPROTO_UDP, 3478);
+	send_icmp_error(&H, 4, 11, 0, IPPROTO_UDP, 3478);
+	send_icmp_error(&H, 4, 3, 3, IPPROTO_UDP, 3479);
+	assert_int_equal(refused_of(&H, IPPROTO_UDP, 3478), 2);
+	/* Quoting a flow this host began: an answer to its own packet. */
+	{
+		struct frame_spec out = udp(false, 3478, 41000);
+
+		send_spec(&H, TC_OUT, &out);
+		send_icmp_error(&H, 4, 3, 3, IPPROTO_UDP, 3478);
+		assert_int_equal(refused_of(&H, IPPROTO_UDP, 3478), 2);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -938,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_undeclared_ports_are_counted_without_flow_work),
 		cmocka_unit_test(test_l3_device_frames_start_at_ip),
 		cmocka_unit_test(test_probe_packets_are_told_from_others),
+		cmocka_unit_test(test_refusals_on_egress_are_counted_on_their_port),
 	};
 	int err;
 

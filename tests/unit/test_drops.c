@@ -361,9 +361,43 @@ static void test_port_lists_are_spans_cut_to_fit(void **state)
 	assert_non_null(strstr(buf, " more"));
 }
 
+/* Refusals that left on egress count as no listener, never beyond what
+ * arrived and was not dropped for another reason, never twice with the
+ * tracer's NO_SOCKET drops of the same packets. */
+static void test_refusals_sent_tell_no_listener(void **state)
+{
+	struct pw_port_drops d;
+
+	(void)state;
+	/* Dropped where the tracer does not look (a container): 3 RSTs. */
+	d = (struct pw_port_drops){ .refused = 3 };
+	assert_int_equal(pw_port_no_listener(3, &d), 3);
+	assert_int_equal(pw_status_of(3, 0, pw_port_no_listener(3, &d), 0, true),
+			 PW_STATUS_NO_LISTENER);
+	/* The same, with one delivered: 2 refused. */
+	d = (struct pw_port_drops){ .refused = 2 };
+	assert_int_equal(pw_port_no_listener(3, &d), 2);
+	/* Dropped here for NO_SOCKET and answered: not twice. */
+	d = (struct pw_port_drops){ .no_listener = 4, .refused = 4 };
+	assert_int_equal(pw_port_no_listener(4, &d), 4);
+	/* ICMP rate-limited: the drops tell more than the answers. */
+	d = (struct pw_port_drops){ .no_listener = 10, .refused = 2 };
+	assert_int_equal(pw_port_no_listener(10, &d), 10);
+	/* A firewall's reject answers what it dropped: no listener is 0. */
+	d = (struct pw_port_drops){ .firewall = 2, .refused = 2 };
+	assert_int_equal(pw_port_no_listener(2, &d), 0);
+	assert_int_equal(pw_status_of(2, 2, pw_port_no_listener(2, &d), 0, true),
+			 PW_STATUS_BLOCKED);
+	/* More answers than arrivals (a window's edge): at most what came. */
+	d = (struct pw_port_drops){ .refused = 9 };
+	assert_int_equal(pw_port_no_listener(1, &d), 1);
+	assert_int_equal(pw_port_no_listener(0, &d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_refusals_sent_tell_no_listener),
 		cmocka_unit_test(test_reasons_are_resolved_by_name_not_number),
 		cmocka_unit_test(test_a_kernel_without_the_two_reasons_is_not_traced),
 		cmocka_unit_test(test_status_is_the_worst_that_explains_every_packet),

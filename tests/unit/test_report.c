@@ -171,6 +171,7 @@ static void test_json_is_the_documented_contract(void **state)
 	slot(&b, PW_PROTO_UDP, 3478)->index1 = 1;
 	slot(&b, PW_PROTO_UDP, 3480)->index1 = 3;
 	b.drops[0].no_listener = 1;
+	b.drops[0].refused = 1;		/* its ICMP port unreachable */
 	b.stats[PW_STAT_FRAGMENTS] = 5;
 	b.stats[PW_STAT_MALFORMED] = 6;
 	assert_int_equal(pw_report_build(&rep, &d, &b), 0);
@@ -185,12 +186,12 @@ static void test_json_is_the_documented_contract(void **state)
 		"\"required\":true,\"ports_declared\":3,\"ports_hit\":2,\"packets\":5,"
 		"\"replies\":2,\"bytes\":490,\"status\":\"reached\",\"hit_ports\":[3478,3480],"
 		"\"delivered\":4,\"firewall_dropped\":0,\"no_listener\":1,\"other_drops\":{},"
-		"\"ports_by_status\":{\"reached\":[3480],\"no-listener\":[3478],\"blocked-host-firewall\":[]}},"
+		"\"refusals_sent\":1,\"ports_by_status\":{\"reached\":[3480],\"no-listener\":[3478],\"blocked-host-firewall\":[]}},"
 		"{\"service\":\"svc\",\"proto\":\"udp\",\"first\":443,\"last\":443,"
 		"\"required\":false,\"ports_declared\":1,\"ports_hit\":0,\"packets\":0,"
 		"\"replies\":0,\"bytes\":0,\"status\":\"silent\",\"hit_ports\":[],"
 		"\"delivered\":0,\"firewall_dropped\":0,\"no_listener\":0,\"other_drops\":{},"
-		"\"ports_by_status\":{\"reached\":[],\"no-listener\":[],\"blocked-host-firewall\":[]}}"
+		"\"refusals_sent\":0,\"ports_by_status\":{\"reached\":[],\"no-listener\":[],\"blocked-host-firewall\":[]}}"
 		"],\"fragments\":5,\"malformed\":6,\"drops_traced\":true,\"strict\":false}\n");
 	free(json);
 	pw_report_free(&rep);
