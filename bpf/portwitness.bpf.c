@@ -234,41 +234,24 @@ __noinline int pw_probe_arrived(const struct pw_probe_pkt *pp)
 	return 0;
 }
 
-/* The payload is read from wherever it lies (the linear part, or
- * fragments), which needs the program's own context: one function for
- * each kind. off: where the payload starts in the frame. */
-__noinline int pw_probe_in_xdp(struct xdp_md *ctx, struct pw_probe_pkt *pp,
-			       __u32 off)
-{
-	if (!pp)
-		return 0;
-	if (pp->payload_len == sizeof(pp->payload))
-		bpf_xdp_load_bytes(ctx, off, pp->payload, sizeof(pp->payload));
-	return pw_probe_arrived(pp);
-}
-
-__noinline int pw_probe_in_skb(struct __sk_buff *skb, struct pw_probe_pkt *pp,
-			       __u32 off)
-{
-	if (!pp)
-		return 0;
-	if (pp->payload_len == sizeof(pp->payload))
-		bpf_skb_load_bytes(skb, off, pp->payload, sizeof(pp->payload));
-	return pw_probe_arrived(pp);
-}
-
+/* The caller's part: the payload read from wherever it lies (the linear
+ * part, or fragments), which needs the program's own context. */
 static __always_inline void pw_probe_inbound(const struct pw_frame *fr,
 					     const struct pw_pkt *p,
 					     __u32 slot, __u32 idx)
 {
+	__u32 off = p->l3_off + p->hdr_len;
 	struct pw_probe_pkt pp;
 
 	pw_probe_pkt_of(p, slot, idx, &pp);
 	pp.payload_len = p->ip_len - p->hdr_len;
-	if (fr->xdp)
-		pw_probe_in_xdp(fr->ctx, &pp, p->l3_off + p->hdr_len);
-	else
-		pw_probe_in_skb(fr->ctx, &pp, p->l3_off + p->hdr_len);
+	if (pp.payload_len == sizeof(pp.payload)) {
+		if (fr->xdp)
+			bpf_xdp_load_bytes(fr->ctx, off, pp.payload, sizeof(pp.payload));
+		else
+			bpf_skb_load_bytes(fr->ctx, off, pp.payload, sizeof(pp.payload));
+	}
+	pw_probe_arrived(&pp);
 }
 
 /* segs: how many wire packets this buffer stands for (GRO aggregates). */

@@ -814,10 +814,18 @@ static void send_tcp(struct harness *h, enum prog p, int family,
 	send_spec(h, p, &f);
 }
 
-static uint32_t probe_arrived(struct harness *h, int l4, uint16_t port)
+/* The dense index of a declared port. */
+static __u32 index_of(struct harness *h, int l4, uint16_t port)
 {
 	uint32_t slot = (l4 == IPPROTO_UDP ? PW_PORTS_PER_PROTO : 0) + port;
-	__u32 key = h->skel->bss->pw_decl.index1[slot] - 1u;
+
+	assert_int_not_equal(h->skel->bss->pw_decl.index1[slot], 0);
+	return h->skel->bss->pw_decl.index1[slot] - 1u;
+}
+
+static uint32_t probe_arrived(struct harness *h, int l4, uint16_t port)
+{
+	__u32 key = index_of(h, l4, port);
 	struct pw_probe_count c = {};
 
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.pw_probe_ports),
@@ -926,8 +934,7 @@ static void test_probe_packets_are_told_from_others(void **state)
 
 static uint64_t refused_of(struct harness *h, int l4, uint16_t port)
 {
-	uint32_t slot = (l4 == IPPROTO_UDP ? PW_PORTS_PER_PROTO : 0) + port;
-	__u32 key = h->skel->bss->pw_decl.index1[slot] - 1u;
+	__u32 key = index_of(h, l4, port);
 	struct pw_port_drops d = {};
 
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.pw_drops),
