@@ -50,9 +50,11 @@ struct {
 	__type(value, __u64);
 } pw_seen SEC(".maps");
 
-/* Key: dense index of a declared port (pw_drops.h). */
+/* Key: dense index of a declared port (pw_drops.h); mmapable, so that
+ * a reader copies it whole rather than element by element. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, PW_DECLARED_MAX);
 	__type(key, __u32);
 	__type(value, struct pw_port_drops);

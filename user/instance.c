@@ -75,7 +75,8 @@ static const struct bpf_map_info map_shapes[PW_MAP_COUNT] = {
 			  .max_entries = 1, .map_flags = BPF_F_MMAPABLE },
 	[PW_MAP_DROPS] = { .type = BPF_MAP_TYPE_ARRAY, .key_size = 4,
 			   .value_size = sizeof(struct pw_port_drops),
-			   .max_entries = PW_DECLARED_MAX },
+			   .max_entries = PW_DECLARED_MAX,
+			   .map_flags = BPF_F_MMAPABLE },
 	[PW_MAP_DROP_REASONS] = { .type = BPF_MAP_TYPE_HASH,
 				  .key_size = sizeof(struct pw_drop_reason_key),
 				  .value_size = sizeof(__u64),
@@ -179,10 +180,13 @@ static int check_shape(int fd, enum pw_map_id id)
 	return 0;
 }
 
-/* The two maps userspace writes in place: pw_decl and pw_hist. */
+#define PW_DROPS_BYTES ((size_t)PW_DECLARED_MAX * sizeof(struct pw_port_drops))
+
+/* The two maps userspace writes in place, pw_decl and pw_hist, and
+ * pw_drops, which it reads whole. */
 static int map_shared(struct pw_session *s)
 {
-	void *decl, *hist;
+	void *decl, *hist, *drops;
 
 	decl = mmap(NULL, sizeof(*s->decl), PROT_READ | PROT_WRITE, MAP_SHARED,
 		    s->map_fd[PW_MAP_DECL], 0);
@@ -194,8 +198,16 @@ static int map_shared(struct pw_session *s)
 		munmap(decl, sizeof(*s->decl));
 		return -errno;
 	}
+	drops = mmap(NULL, PW_DROPS_BYTES, PROT_READ, MAP_SHARED,
+		     s->map_fd[PW_MAP_DROPS], 0);
+	if (drops == MAP_FAILED) {
+		munmap(decl, sizeof(*s->decl));
+		munmap(hist, sizeof(*s->hist));
+		return -errno;
+	}
 	s->decl = decl;
 	s->hist = hist;
+	s->drop_counts = drops;
 	return 0;
 }
 
@@ -207,8 +219,11 @@ static void close_maps(struct pw_session *s)
 		munmap(s->decl, sizeof(*s->decl));
 	if (s->hist)
 		munmap(s->hist, sizeof(*s->hist));
+	if (s->drop_counts)
+		munmap(s->drop_counts, PW_DROPS_BYTES);
 	s->decl = NULL;
 	s->hist = NULL;
+	s->drop_counts = NULL;
 	for (i = 0; i < PW_MAP_COUNT; i++) {
 		if (s->map_fd[i] >= 0 && !s->skel)
 			close(s->map_fd[i]);

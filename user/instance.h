@@ -48,6 +48,7 @@ struct pw_session {
 	int map_fd[PW_MAP_COUNT];
 	struct pw_decl_table *decl;	/* the mmap of pw_decl */
 	struct pw_hist_table *hist;	/* the mmap of pw_hist */
+	struct pw_port_drops *drop_counts; /* the mmap of pw_drops (read only) */
 	struct pw_instance inst;	/* the attach record, as last read/written */
 	bool attached;			/* this process attached and must detach */
 	bool pinned;			/* maps live under pin_dir */
