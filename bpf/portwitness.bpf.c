@@ -37,24 +37,43 @@ static __always_inline void pw_flow_key_of(const struct pw_pkt *p,
 	k->pad[0] = k->pad[1] = k->pad[2] = 0;
 }
 
-static __always_inline bool pw_tcp_opens(const struct pw_pkt *p)
+/* A TCP SYN: a connection attempt, not its answer. */
+static __always_inline bool pw_opens(__u8 l4proto, __u8 tcp_flags)
 {
-	return p->l4proto == IPPROTO_TCP &&
-	       (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+	return l4proto == IPPROTO_TCP &&
+	       (tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
 }
 
-/* The slot of the packet's local port (pw_ports.h). */
+static __always_inline bool pw_tcp_opens(const struct pw_pkt *p)
+{
+	return pw_opens(p->l4proto, p->tcp_flags);
+}
+
+/* The slot of a local port (network order) of a protocol (pw_ports.h). */
+static __always_inline __u32 pw_slot_of(__u8 l4proto, __be16 local_port)
+{
+	__u32 slot = bpf_ntohs(local_port);
+
+	return l4proto == IPPROTO_UDP ? slot + PW_PORTS_PER_PROTO : slot;
+}
+
 static __always_inline __u32 pw_slot(const struct pw_pkt *p)
 {
-	__u32 slot = bpf_ntohs(p->local_port);
-
-	return p->l4proto == IPPROTO_UDP ? slot + PW_PORTS_PER_PROTO : slot;
+	return pw_slot_of(p->l4proto, p->local_port);
 }
 
 /* The dense index + 1 of a slot; 0 = undeclared. */
 static __always_inline __u32 pw_index1(__u32 slot)
 {
 	return pw_decl.index1[slot & (PW_PORT_SLOTS - 1)];
+}
+
+/* Did this host begin the flow (a reply, as far as evidence goes)? */
+static __always_inline bool pw_flow_begun_here(const struct pw_flow_key *key)
+{
+	struct pw_flow *f = bpf_map_lookup_elem(&pw_flows, key);
+
+	return f && f->initiator == PW_FLOW_LOCAL;
 }
 
 /* The pw_seen entry of a flow, and in *hash what it holds when the flow
@@ -148,6 +167,8 @@ static __always_inline void pw_probe_pkt_of(const struct pw_pkt *p, __u32 slot,
 	pp->slot = slot;
 	pp->idx = idx;
 	pp->l4proto = p->l4proto;
+	/* Copied, not judged: a branch here is one more on every path of
+	 * the parser the verifier walks. */
 	pp->tcp_flags = p->tcp_flags;
 	pp->payload[0] = pp->payload[1] = pp->payload[2] = 0;
 }
@@ -159,27 +180,25 @@ static __always_inline bool pw_probe_is_payload(const __u64 *got)
 	       got[2] == pw_decl.probe_payload[2];
 }
 
-static __always_inline bool pw_probe_syn(const struct pw_probe_pkt *pp)
+/* Adds n to the 64-bit counter of key in a hash map, inserting it when
+ * absent; two CPUs may insert the same key: the loser adds to the
+ * winner's. A key the map has no room for counts in the stat lost. */
+static __always_inline void pw_hash_add(void *map, const void *key, __u64 n,
+					__u32 lost)
 {
-	return pp->l4proto == IPPROTO_TCP &&
-	       (pp->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
-}
-
-static __always_inline void pw_probe_mark_host(const struct pw_probe_host_key *h)
-{
-	__u64 *n, one = 1;
+	__u64 *v;
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		n = bpf_map_lookup_elem(&pw_probe_hosts, h);
-		if (n) {
-			__sync_fetch_and_add(n, 1);
+		v = bpf_map_lookup_elem(map, key);
+		if (v) {
+			__sync_fetch_and_add(v, n);
 			return;
 		}
-		if (!bpf_map_update_elem(&pw_probe_hosts, h, &one, BPF_NOEXIST))
+		if (!bpf_map_update_elem(map, key, &n, BPF_NOEXIST))
 			return;
 	}
-	pw_stat_inc(PW_STAT_PROBE_LOST);
+	pw_stat_inc(lost);
 }
 
 /* A SYN of a host not marked (yet): kept by host and port, for verify to
@@ -215,7 +234,7 @@ __noinline int pw_probe_arrived(const struct pw_probe_pkt *pp)
 	if (!pp)
 		return 0;
 	__builtin_memcpy(host.addr, pp->addr, sizeof(host.addr));
-	if (pw_probe_syn(pp)) {
+	if (pw_opens(pp->l4proto, pp->tcp_flags)) {
 		if (!bpf_map_lookup_elem(&pw_probe_hosts, &host)) {
 			pw_probe_syn_wait(pp);
 			return 0;
@@ -225,7 +244,7 @@ __noinline int pw_probe_arrived(const struct pw_probe_pkt *pp)
 		   !pw_probe_is_payload(pp->payload)) {
 		return 0;
 	} else {
-		pw_probe_mark_host(&host);
+		pw_hash_add(&pw_probe_hosts, &host, 1, PW_STAT_PROBE_LOST);
 	}
 	idx = pp->idx;
 	c = bpf_map_lookup_elem(&pw_probe_ports, &idx);
@@ -262,7 +281,7 @@ static __always_inline void pw_count_inbound(const struct pw_frame *fr,
 	struct pw_port_count *c;
 	struct pw_other_count *o;
 	__u32 slot, index1, key;
-	bool solicited = false;
+	bool reply;
 
 	switch (parsed) {
 	case PW_PARSE_L4:
@@ -294,15 +313,16 @@ static __always_inline void pw_count_inbound(const struct pw_frame *fr,
 	c = bpf_map_lookup_elem(&pw_counts, &key);
 	if (!c)
 		return;
-	if (pw_inbound_is_reply(fr, ct, p)) {
+	reply = pw_inbound_is_reply(fr, ct, p);
+	if (reply)
 		c->replies += segs;
-		solicited = true;
-	} else {
+	else
 		c->unsolicited += segs;
-	}
 	/* Every segment of an aggregate carried its own headers. */
 	c->bytes += p->ip_len + (__u64)(segs - 1) * p->hdr_len;
-	if (!solicited && pw_decl.probe_state == PW_PROBE_COUNTING)
+	/* Last, after the counters: the verifier walks this branch on
+	 * every path of the parser, so the less that follows it the better. */
+	if (!reply && pw_decl.probe_state == PW_PROBE_COUNTING)
 		pw_probe_inbound(fr, p, slot, key);
 }
 
@@ -375,7 +395,7 @@ static __always_inline int pw_tc_in(struct __sk_buff *skb, bool ct)
 struct pw_refusal {
 	__u32 remote_addr[4];	/* TCP: where the RST goes */
 	__u32 l3_off;
-	__u32 l4_off;		/* the ICMP header (for TCP, past its header) */
+	__u32 l4_off;		/* ICMP: its header */
 	__u16 local_port;	/* TCP, network order */
 	__u16 remote_port;
 	__u8 l4proto;		/* IPPROTO_TCP, IPPROTO_ICMP or IPPROTO_ICMPV6 */
@@ -403,10 +423,7 @@ static __always_inline int pw_refused_datagram(struct __sk_buff *skb,
 		    in.ihl < 5 || (bpf_ntohs(in.frag_off) & IP_OFFSET))
 			return 0;
 		key->proto = in.protocol;
-		key->remote_addr[0] = 0;
-		key->remote_addr[1] = 0;
-		key->remote_addr[2] = bpf_htonl(0xffff);
-		key->remote_addr[3] = in.saddr;
+		pw_addr_v4(key->remote_addr, in.saddr);
 		off += in.ihl * 4;
 	} else {
 		if (icmp[0] != PW_ICMPV6_UNREACH || icmp[1] != PW_ICMPV6_PORT_UNREACH ||
@@ -432,8 +449,7 @@ __noinline int pw_refusal_out(struct __sk_buff *skb, const struct pw_refusal *rf
 {
 	struct pw_flow_key key = {};
 	struct pw_port_drops *d;
-	struct pw_flow *f;
-	__u32 seq, slot, index1, off;
+	__u32 seq, index1, off;
 	__u8 vihl;
 
 	if (!rf)
@@ -460,14 +476,8 @@ __noinline int pw_refusal_out(struct __sk_buff *skb, const struct pw_refusal *rf
 	} else if (!pw_refused_datagram(skb, rf, &key)) {
 		return 0;
 	}
-	slot = bpf_ntohs(key.local_port);
-	if (key.proto == IPPROTO_UDP)
-		slot += PW_PORTS_PER_PROTO;
-	index1 = pw_index1(slot);
-	if (!index1)
-		return 0;
-	f = bpf_map_lookup_elem(&pw_flows, &key);
-	if (f && f->initiator == PW_FLOW_LOCAL)
+	index1 = pw_index1(pw_slot_of(key.proto, key.local_port));
+	if (!index1 || pw_flow_begun_here(&key))
 		return 0;
 	index1 -= 1;
 	d = bpf_map_lookup_elem(&pw_drops, &index1);
@@ -570,20 +580,8 @@ static __always_inline void pw_drop_reason_add(void *map, __u32 lost,
 					       __u32 segs)
 {
 	struct pw_drop_reason_key key = { .index = index, .reason = reason };
-	__u64 *v, one = segs;
-	int i;
 
-	/* Two CPUs may insert the same pair: the loser adds to the winner's. */
-	for (i = 0; i < 2; i++) {
-		v = bpf_map_lookup_elem(map, &key);
-		if (v) {
-			__sync_fetch_and_add(v, segs);
-			return;
-		}
-		if (!bpf_map_update_elem(map, &key, &one, BPF_NOEXIST))
-			return;
-	}
-	pw_stat_inc(lost);
+	pw_hash_add(map, &key, segs, lost);
 }
 
 static __always_inline void pw_probe_count_drop(struct pw_probe_count *c,
@@ -617,7 +615,7 @@ __noinline int pw_probe_dropped(const struct pw_probe_pkt *pp, __u32 cls,
 	if (!pp)
 		return 0;
 	__builtin_memcpy(host.addr, pp->addr, sizeof(host.addr));
-	if (pw_probe_syn(pp)) {
+	if (pw_opens(pp->l4proto, pp->tcp_flags)) {
 		__builtin_memcpy(sk.addr, pp->addr, sizeof(sk.addr));
 		sk.slot = pp->slot;
 		syn = bpf_map_lookup_elem(&pw_probe_syns, &sk);
@@ -673,7 +671,6 @@ int BPF_PROG(pw_kfree_skb, struct sk_buff *skb, void *location,
 	struct pw_drop_udp udp = {};
 	struct pw_port_drops *d;
 	struct pw_flow_key key;
-	struct pw_flow *f;
 	struct pw_pkt p;
 	__u32 cls, slot, index1, idx, segs = 1;
 
@@ -690,8 +687,7 @@ int BPF_PROG(pw_kfree_skb, struct sk_buff *skb, void *location,
 		return 0;
 	if (!pw_tcp_opens(&p)) {
 		pw_flow_key_of(&p, &key);
-		f = bpf_map_lookup_elem(&pw_flows, &key);
-		if (f && f->initiator == PW_FLOW_LOCAL)
+		if (pw_flow_begun_here(&key))
 			return 0;
 	}
 	idx = index1 - 1;

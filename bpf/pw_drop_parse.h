@@ -30,7 +30,7 @@ static __always_inline int pw_drop_parse_ipv4(unsigned char *l3,
 	if (bpf_ntohs(iph.frag_off) & IP_OFFSET)
 		return PW_PARSE_FRAGMENT;
 	p->l4proto = iph.protocol;
-	pw_addr_v4(p, iph.saddr);
+	pw_addr_v4(p->remote_addr, iph.saddr);
 	*l4 = l3 + iph.ihl * 4;
 	return PW_PARSE_L4;
 }

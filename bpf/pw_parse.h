@@ -77,12 +77,12 @@ static __always_inline int pw_parse_vlans(struct pw_cursor *c, __be16 *proto)
 }
 
 /* An IPv4 address as the flow key keeps it: ::ffff:a.b.c.d. */
-static __always_inline void pw_addr_v4(struct pw_pkt *p, __be32 addr)
+static __always_inline void pw_addr_v4(__u32 *out, __be32 addr)
 {
-	p->remote_addr[0] = 0;
-	p->remote_addr[1] = 0;
-	p->remote_addr[2] = bpf_htonl(0xffff);
-	p->remote_addr[3] = addr;
+	out[0] = 0;
+	out[1] = 0;
+	out[2] = bpf_htonl(0xffff);
+	out[3] = addr;
 }
 
 /* l3_len: bytes from the IP header to the end of the packet, including
@@ -113,7 +113,7 @@ static __always_inline int pw_parse_ipv4(struct pw_cursor *c, __u32 l3_len,
 	p->ip_len = tot;
 	p->hdr_len = hlen;
 	p->l4proto = iph->protocol;
-	pw_addr_v4(p, ingress ? iph->saddr : iph->daddr);
+	pw_addr_v4(p->remote_addr, ingress ? iph->saddr : iph->daddr);
 	c->pos += hlen;
 	return PW_PARSE_L4;
 }

@@ -49,30 +49,29 @@ static int reason_cmp(const void *a, const void *b)
 	return x->reason < y->reason ? -1 : x->reason > y->reason;
 }
 
-/* Every (port, reason) pair of pw_drop_reasons, sorted. */
-static int read_reasons(int fd, struct pw_snapshot *snap)
+int pw_reasons_read(int fd, struct pw_reason_count *out, size_t max,
+		    size_t *n)
 {
 	struct pw_drop_reason_key key, next;
 	struct pw_reason_count *r;
 	void *prev = NULL;
 	__u64 v;
 
-	snap->n_reasons = 0;
-	while (snap->n_reasons < PW_DROP_REASON_ENTRIES &&
-	       !bpf_map_get_next_key(fd, prev, &next)) {
+	*n = 0;
+	while (*n < max && !bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		/* Entries are never deleted while the maps live. */
+		/* Entries are deleted only before a probe's window opens. */
 		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;
-		r = &snap->reasons[snap->n_reasons++];
+		r = &out[(*n)++];
 		r->index = key.index;
 		r->reason = key.reason;
 		r->count = v;
 	}
-	if (errno != ENOENT && snap->n_reasons < PW_DROP_REASON_ENTRIES)
+	if (errno != ENOENT && *n < max)
 		return -errno;
-	pw_reasons_sort(snap->reasons, snap->n_reasons);
+	pw_reasons_sort(out, *n);
 	return 0;
 }
 
@@ -114,7 +113,8 @@ static int read_drops(const struct pw_session *s, struct pw_snapshot *snap)
 	/* Each counter is one aligned 64-bit word the programs add to
 	 * atomically: a plain copy reads each whole. */
 	memcpy(snap->drops, s->drop_counts, PW_DECLARED_MAX * sizeof(*snap->drops));
-	return read_reasons(s->map_fd[PW_MAP_DROP_REASONS], snap);
+	return pw_reasons_read(s->map_fd[PW_MAP_DROP_REASONS], snap->reasons,
+			       PW_DROP_REASON_ENTRIES, &snap->n_reasons);
 }
 
 /* A packet is counted at ingress first and dropped after. drops_first:
@@ -424,6 +424,20 @@ uint64_t pw_port_no_listener(uint64_t unsolicited, const struct pw_port_drops *d
 	return d->no_listener > answered ? d->no_listener : answered;
 }
 
+enum pw_status pw_port_fate_of(uint64_t unsolicited,
+			       const struct pw_port_drops *d, bool traced,
+			       struct pw_port_fate *fate)
+{
+	uint64_t nl = pw_port_no_listener(unsolicited, d),
+		 dropped = d->firewall + nl + d->other;
+
+	if (fate) {
+		fate->no_listener = nl;
+		fate->delivered = unsolicited > dropped ? unsolicited - dropped : 0;
+	}
+	return pw_status_of(unsolicited, d->firewall, nl, d->other, traced);
+}
+
 enum pw_status pw_status_of(uint64_t unsolicited, uint64_t firewall,
 			    uint64_t no_listener, uint64_t other, bool traced)
 {
@@ -548,10 +562,9 @@ static int build_range(struct pw_range_result *res, const struct pw_range *r,
 		if (!t->unsolicited)
 			continue;
 		res->hit_ports[hit++] = (uint16_t)port;
-		d = t->index1 ? &snap->drops[t->index1 - 1] : NULL;
-		st = d ? pw_status_of(t->unsolicited, d->firewall,
-				      pw_port_no_listener(t->unsolicited, d),
-				      d->other, snap->drops_traced) :
+		st = t->index1 ? pw_port_fate_of(t->unsolicited,
+						 &snap->drops[t->index1 - 1],
+						 snap->drops_traced, NULL) :
 			 PW_STATUS_REACHED;
 		res->ports_by[st][res->n_by[st]++] = (uint16_t)port;
 	}

@@ -129,6 +129,10 @@ struct pw_report {
 int pw_snapshot_alloc(struct pw_snapshot *snap);
 /* Ascending by (index, reason), as a snapshot keeps them. */
 void pw_reasons_sort(struct pw_reason_count *r, size_t n);
+/* Every (port, reason) pair of a map keyed by pw_drop_reason_key (the
+ * drop tracer's, the probe's), max at most, sorted: 0 or -errno. */
+int pw_reasons_read(int fd, struct pw_reason_count *out, size_t max,
+		    size_t *n);
 /* Reads every declared port's and every undeclared slot's counters on
  * every CPU, the stats, and the drops: read last, once the packets
  * counted have had time to be dropped, so that it closes a window well. */
@@ -173,6 +177,15 @@ int pw_report_build(struct pw_report *rep, const struct pw_decls *d,
  * tracer saw for NO_SOCKET, or the refusals that left on egress (as many
  * as arrived and were not dropped otherwise), whichever is more. */
 uint64_t pw_port_no_listener(uint64_t unsolicited, const struct pw_port_drops *d);
+/* One port's status from its unsolicited packets and drops; with fate,
+ * also how many were delivered and refused for no listener. */
+struct pw_port_fate {
+	uint64_t delivered;
+	uint64_t no_listener;
+};
+enum pw_status pw_port_fate_of(uint64_t unsolicited,
+			       const struct pw_port_drops *d, bool traced,
+			       struct pw_port_fate *fate);
 /* The status of unsolicited packets of which these were dropped. */
 enum pw_status pw_status_of(uint64_t unsolicited, uint64_t firewall,
 			    uint64_t no_listener, uint64_t other, bool traced);

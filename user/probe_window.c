@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -152,74 +153,33 @@ out:
 	return err;
 }
 
-static int read_syns(int fd, struct pw_probe_seen *seen)
+/* Every entry of a hash map into *out (malloc'd): structs of size each,
+ * the key first and the value at voff, as pw_probe_syn_entry and
+ * pw_probe_host are. An entry gone meanwhile (evicted) is left out. */
+static int read_entries(int fd, size_t ksize, size_t max, size_t size,
+			size_t voff, void **out, size_t *n)
 {
-	struct pw_probe_syn_key *keys;
-	size_t n, i;
+	char *keys, *v;
+	size_t k, i;
 	int err;
 
-	err = hash_keys(fd, sizeof(*keys), PW_PROBE_SYN_ENTRIES, (void **)&keys,
-			&n);
-	seen->syns = calloc(n ? n : 1, sizeof(*seen->syns));
-	if (err || !seen->syns) {
+	*out = NULL;
+	*n = 0;
+	err = hash_keys(fd, ksize, max, (void **)&keys, &k);
+	v = calloc(k ? k : 1, size);
+	if (err || !v) {
 		free(keys);
+		free(v);
 		return err ? err : -ENOMEM;
 	}
-	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(fd, &keys[i], &seen->syns[seen->n_syns].val))
-			continue;	/* evicted meanwhile */
-		seen->syns[seen->n_syns++].key = keys[i];
-	}
-	free(keys);
-	return 0;
-}
-
-static int read_hosts(int fd, struct pw_probe_seen *seen)
-{
-	struct pw_probe_host_key *keys;
-	size_t n, i;
-	int err;
-
-	err = hash_keys(fd, sizeof(*keys), PW_PROBE_HOSTS, (void **)&keys, &n);
-	seen->hosts = calloc(n ? n : 1, sizeof(*seen->hosts));
-	if (err || !seen->hosts) {
-		free(keys);
-		return err ? err : -ENOMEM;
-	}
-	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(fd, &keys[i],
-					&seen->hosts[seen->n_hosts].datagrams))
+	for (i = 0; i < k; i++) {
+		if (bpf_map_lookup_elem(fd, keys + i * ksize, v + *n * size + voff))
 			continue;
-		seen->hosts[seen->n_hosts++].key = keys[i];
+		memcpy(v + *n * size, keys + i * ksize, ksize);
+		(*n)++;
 	}
 	free(keys);
-	return 0;
-}
-
-static int read_reasons(int fd, struct pw_probe_seen *seen)
-{
-	struct pw_drop_reason_key *keys;
-	struct pw_reason_count *r;
-	size_t n, i;
-	__u64 v;
-	int err;
-
-	err = hash_keys(fd, sizeof(*keys), PW_PROBE_REASON_ENTRIES,
-			(void **)&keys, &n);
-	seen->reasons = calloc(n ? n : 1, sizeof(*seen->reasons));
-	if (err || !seen->reasons) {
-		free(keys);
-		return err ? err : -ENOMEM;
-	}
-	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(fd, &keys[i], &v))
-			continue;
-		r = &seen->reasons[seen->n_reasons++];
-		r->index = keys[i].index;
-		r->reason = keys[i].reason;
-		r->count = v;
-	}
-	free(keys);
+	*out = v;
 	return 0;
 }
 
@@ -238,11 +198,23 @@ int pw_probe_finish(struct pw_probe_window *w, struct pw_probe_seen *seen)
 	if (!seen->ports)
 		return -ENOMEM;
 	memcpy(seen->ports, w->ports, PROBE_PORTS_BYTES);
-	err = read_syns(s->map_fd[PW_MAP_PROBE_SYNS], seen);
+	err = read_entries(s->map_fd[PW_MAP_PROBE_SYNS],
+			   sizeof(struct pw_probe_syn_key), PW_PROBE_SYN_ENTRIES,
+			   sizeof(*seen->syns),
+			   offsetof(struct pw_probe_syn_entry, val),
+			   (void **)&seen->syns, &seen->n_syns);
 	if (!err)
-		err = read_hosts(s->map_fd[PW_MAP_PROBE_HOSTS], seen);
+		err = read_entries(s->map_fd[PW_MAP_PROBE_HOSTS],
+				   sizeof(struct pw_probe_host_key), PW_PROBE_HOSTS,
+				   sizeof(*seen->hosts),
+				   offsetof(struct pw_probe_host, datagrams),
+				   (void **)&seen->hosts, &seen->n_hosts);
+	seen->reasons = calloc(PW_PROBE_REASON_ENTRIES, sizeof(*seen->reasons));
+	if (!err && !seen->reasons)
+		err = -ENOMEM;
 	if (!err)
-		err = read_reasons(s->map_fd[PW_MAP_PROBE_REASONS], seen);
+		err = pw_reasons_read(s->map_fd[PW_MAP_PROBE_REASONS], seen->reasons,
+				      PW_PROBE_REASON_ENTRIES, &seen->n_reasons);
 	lost = stat_sum(s, PW_STAT_PROBE_LOST);
 	seen->lost = lost > w->lost_before ? lost - w->lost_before : 0;
 	if (err)

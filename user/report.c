@@ -85,26 +85,23 @@ static void json_probe_ports(struct pw_json *j, const struct pw_report *rep,
 	const struct pw_snapshot *snap = rep->probe->snap;
 	const struct pw_slot_total *t;
 	const struct pw_port_drops *d;
-	uint64_t dropped;
+	struct pw_port_fate fate;
+	enum pw_status st;
 	size_t k;
 
 	pw_json_array(j, "probe_ports");
 	for (k = 0; k < r->ports_hit; k++) {
 		t = &snap->slots[base + r->hit_ports[k]];
 		d = &snap->drops[t->index1 - 1];
-		dropped = d->firewall + d->no_listener + d->other;
+		st = pw_port_fate_of(t->unsolicited, d, rep->drops_traced, &fate);
 		pw_json_object(j, NULL);
 		pw_json_u64(j, "port", r->hit_ports[k]);
 		pw_json_u64(j, "arrived", t->unsolicited);
-		pw_json_str(j, "status",
-			    pw_status_name(pw_status_of(t->unsolicited, d->firewall,
-							d->no_listener, d->other,
-							rep->drops_traced)));
+		pw_json_str(j, "status", pw_status_name(st));
 		if (rep->drops_traced) {
-			pw_json_u64(j, "delivered", t->unsolicited > dropped ?
-				    t->unsolicited - dropped : 0);
+			pw_json_u64(j, "delivered", fate.delivered);
 			pw_json_u64(j, "firewall_dropped", d->firewall);
-			pw_json_u64(j, "no_listener", d->no_listener);
+			pw_json_u64(j, "no_listener", fate.no_listener);
 			pw_json_u64(j, "other_dropped", d->other);
 		} else {
 			pw_json_null(j, "delivered");
