@@ -91,11 +91,14 @@ static __always_inline __u64 *pw_seen_entry(const struct pw_flow_key *key,
 /* Conntrack is asked about flows we did not see begin: any TCP packet
  * but a SYN of an unknown connection, which costs one lookup per
  * connection; UDP only in the window after attach when a flow under way
- * before it may still turn up (see pw_decl_table). */
+ * before it may still turn up (see pw_decl_table). The clock is read only
+ * while the window is open: a watch sets the end to 0 once it has passed,
+ * and a cold clock read costs a new flow about 30 ns. */
 static __always_inline bool pw_ct_worth_asking(const struct pw_pkt *p)
 {
 	return p->l4proto == IPPROTO_TCP ||
-	       bpf_ktime_get_coarse_ns() < pw_decl.ct_udp_until_ns;
+	       (pw_decl.ct_udp_until_ns &&
+		bpf_ktime_get_coarse_ns() < pw_decl.ct_udp_until_ns);
 }
 
 /* flags: BPF_NOEXIST keeps what another packet recorded first; BPF_ANY
@@ -558,7 +561,7 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
  * the same index. */
 static __always_inline bool pw_drop_is_ours(struct sk_buff *skb)
 {
-	__u32 iif = BPF_CORE_READ(skb, skb_iif);
+	__u32 iif = skb->skb_iif;
 	struct net_device *dev;
 	int i;
 
@@ -569,8 +572,8 @@ static __always_inline bool pw_drop_is_ours(struct sk_buff *skb)
 			goto netns;
 	return false;
 netns:
-	dev = BPF_CORE_READ(skb, dev);
-	return dev && BPF_CORE_READ(dev, nd_net.net, ns.inum) == pw_decl.netns_ino;
+	dev = skb->dev;
+	return dev && dev->nd_net.net->ns.inum == pw_decl.netns_ino;
 }
 
 /* map: pw_drop_reasons or pw_probe_reasons; lost: the stat of a pair

@@ -35,7 +35,9 @@ struct pw_decl_table {
 	 * asks conntrack whether this host began it. Set at attach to the
 	 * end of conntrack's UDP stream timeout: by then every UDP flow under
 	 * way before the attach has shown itself or been forgotten by
-	 * conntrack too, and a new flow no longer pays for a lookup. */
+	 * conntrack too, and a new flow no longer pays for a lookup. The
+	 * loader sets it to 0 once passed, and the programs read the clock
+	 * only while it is not. */
 	__u64 ct_udp_until_ns;
 	/* Drop tracing (pw_drops.h). The tracepoint sees every drop of the
 	 * host, so a drop counts only for a packet received on one of these

@@ -157,6 +157,7 @@ static unsigned long long count_window(const struct pw_session *s,
 	while (!*err) {
 		step = now + VERIFY_READ_S * 1000000000ull;
 		now = pw_sleep_until(step < end_ns ? step : end_ns);
+		pw_session_ct_window_tick(s);
 		*err = pw_snapshot_take(s, cur);
 		if (*err)
 			break;

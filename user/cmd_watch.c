@@ -349,7 +349,7 @@ int cmd_watch(int argc, char **argv)
 		{ 0 },
 	};
 	static struct watch w;	/* its declaration sources are large */
-	unsigned long long next;
+	unsigned long long next, wake;
 	int rc, err;
 	time_t since;
 
@@ -431,8 +431,18 @@ int cmd_watch(int argc, char **argv)
 		 * not a burst of the missed ones. */
 		if (next < pw_now_ns())
 			next = pw_now_ns() + w.interval_s * 1000000000ull;
-		while (pw_wait_until(next, w.link_fd))
-			link_changed(&w);
+		/* Woken also when the conntrack window ends, however long
+		 * the interval: new flows stop reading the clock then. */
+		for (;;) {
+			wake = pw_session_ct_window_tick(&w.s);
+			if (!wake || wake > next)
+				wake = next;
+			if (pw_wait_until(wake, w.link_fd))
+				link_changed(&w);
+			else if (wake == next || pw_stop_requested ||
+				 pw_reload_requested)
+				break;
+		}
 	}
 
 	err = pw_session_detach(&w.s);

@@ -640,6 +640,24 @@ static void open_ct_udp_window(struct pw_session *s)
 	pw_debug("unknown UDP flows ask conntrack for the next %u s\n", secs);
 }
 
+unsigned long long pw_session_ct_window_tick(const struct pw_session *s)
+{
+	__u64 until = s->decl ? __atomic_load_n(&s->decl->ct_udp_until_ns,
+					       __ATOMIC_RELAXED) : 0;
+	struct timespec ts;
+
+	if (!until)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	if ((__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec < until)
+		/* The coarse clock lags the fine one by up to a tick. */
+		return until + 20000000ull;
+	/* Only the end it read: a watch attaching meanwhile may have set a
+	 * new one. */
+	__sync_bool_compare_and_swap(&s->decl->ct_udp_until_ns, until, 0);
+	return 0;
+}
+
 static void link_pin_path(const struct pw_session *s, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", s->pin_dir, PW_DROP_LINK);

@@ -72,6 +72,11 @@ int pw_session_attach(struct pw_session *s, enum pw_mode mode);
 /* Tells the drop tracer this namespace and the interfaces stacked on the
  * watched one anew (a VLAN added since); the watch calls it each tick. */
 void pw_session_drop_ifaces(struct pw_session *s);
+/* Ends the conntrack window once it has passed (pw_decl_table's
+ * ct_udp_until_ns to 0), so that a new flow no longer reads the clock.
+ * Returns when to call again (CLOCK_MONOTONIC ns, just after the window's
+ * end), or 0 when it is closed: whoever keeps the programs counting. */
+unsigned long long pw_session_ct_window_tick(const struct pw_session *s);
 /* Gives every port of d that has none a dense index (pw_ports.h), so it
  * is counted in full; ports keep their index for the life of the maps.
  * -ENOSPC when more than PW_DECLARED_MAX ports would be declared. */
