@@ -146,6 +146,9 @@ $(BENCH)/bench_user: tests/bench/bench_user.c $(USER_OBJS) | $(BENCH)
 $(BENCH)/wire_gen: tests/bench/wire_gen.c | $(BENCH)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@
+$(BENCH)/wire_sink: tests/bench/wire_sink.c | $(BENCH)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@
 $(BENCH)/wire_ref: tests/bench/wire_ref.c $(BENCH)/ref.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BENCH) -MMD -MP $< $(LDLIBS) -o $@
@@ -162,7 +165,8 @@ $(BENCH_DEPS_STAMP): Makefile | $(DEPS_STAMP)
 			--no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 	@touch $@
-bench: $(BIN) $(BENCH)/bench_bpf $(BENCH)/bench_user $(BENCH)/wire_gen $(BENCH)/wire_ref $(BENCH_DEPS_STAMP)
+bench: $(BIN) $(BENCH)/bench_bpf $(BENCH)/bench_user $(BENCH)/wire_gen $(BENCH)/wire_sink \
+       $(BENCH)/wire_ref $(BENCH_DEPS_STAMP)
 	@OUT=$(OUT) tests/bench/run.sh
 
 # The declaration parsers under libFuzzer, ASan and UBSan, for FUZZ_SECONDS

@@ -68,16 +68,7 @@ static __always_inline __u32 pw_index1(__u32 slot)
 	return pw_decl.index1[slot & (PW_PORT_SLOTS - 1)];
 }
 
-/* Did this host begin the flow (a reply, as far as evidence goes)? */
-static __always_inline bool pw_flow_begun_here(const struct pw_flow_key *key)
-{
-	struct pw_flow *f = bpf_map_lookup_elem(&pw_flows, key);
-
-	return f && f->initiator == PW_FLOW_LOCAL;
-}
-
-/* The pw_seen entry of a flow, and in *hash what it holds when the flow
- * was seen coming in. */
+/* The pw_seen entry of a flow, and in *hash its flow's hash. */
 static __always_inline __u64 *pw_seen_entry(const struct pw_flow_key *key,
 					    __u64 *hash)
 {
@@ -86,6 +77,44 @@ static __always_inline __u64 *pw_seen_entry(const struct pw_flow_key *key,
 	*hash = pw_flow_key_hash(key);
 	idx = (__u32)*hash & (PW_SEEN_ENTRIES - 1);
 	return bpf_map_lookup_elem(&pw_seen, &idx);
+}
+
+/* What is known of the flow of key (enum pw_seen_state): pw_seen's entry,
+ * else pw_flows, which then refills the entry; 0 when neither knows it.
+ * remember: then mark it in pw_seen as seen coming in (ingress: a flow the
+ * table does not know was begun outside, unless conntrack says otherwise,
+ * and then the caller records it). A global function: the verifier checks
+ * it once, not along every path of the parser of its callers. */
+__noinline __u32 pw_flow_lookup(const struct pw_flow_key *key, __u32 remember)
+{
+	struct pw_flow *f;
+	__u64 hash, *seen;
+	__u32 state;
+
+	if (!key)
+		return 0;
+	seen = pw_seen_entry(key, &hash);
+	if (!seen)
+		return 0;
+	state = pw_seen_state(*seen, hash);
+	if (state)
+		return state;
+	f = bpf_map_lookup_elem(&pw_flows, key);
+	if (f) {
+		state = f->initiator == PW_FLOW_LOCAL ? PW_SEEN_LOCAL :
+							PW_SEEN_ANSWERED;
+		*seen = hash | state;
+		return state;
+	}
+	if (remember)
+		*seen = hash | PW_SEEN_REMOTE;
+	return 0;
+}
+
+/* Did this host begin the flow (a reply, as far as evidence goes)? */
+static __always_inline bool pw_flow_begun_here(const struct pw_flow_key *key)
+{
+	return pw_flow_lookup(key, 0) == PW_SEEN_LOCAL;
 }
 
 /* Conntrack is asked about flows we did not see begin: any TCP packet
@@ -101,51 +130,53 @@ static __always_inline bool pw_ct_worth_asking(const struct pw_pkt *p)
 		bpf_ktime_get_coarse_ns() < pw_decl.ct_udp_until_ns);
 }
 
-/* flags: BPF_NOEXIST keeps what another packet recorded first; BPF_ANY
+/* Records who began a flow, in pw_flows and its pw_seen entry. flags:
+ * BPF_NOEXIST keeps what another packet recorded first; BPF_ANY
  * overwrites (this host's SYN begins a new connection over a stale entry). */
-static __always_inline void pw_flow_record(const struct pw_flow_key *key,
-					   __u32 who, __u64 flags)
+__noinline int pw_flow_record(const struct pw_flow_key *key, __u32 who,
+			      __u64 flags)
 {
 	struct pw_flow flow = { .initiator = who };
+	__u64 hash, *seen;
 
+	if (!key)
+		return 0;
 	if (bpf_map_update_elem(&pw_flows, key, &flow, flags) == 0)
 		pw_stat_inc(who == PW_FLOW_LOCAL ? PW_STAT_FLOWS_LOCAL :
 						   PW_STAT_FLOWS_REMOTE);
+	seen = pw_seen_entry(key, &hash);
+	if (seen)
+		*seen = hash | (who == PW_FLOW_LOCAL ? PW_SEEN_LOCAL :
+						       PW_SEEN_ANSWERED);
+	return 0;
 }
 
 /* An inbound packet to a declared port is a reply when its flow was begun
  * by this host. A TCP SYN opens a flow from outside and needs no lookup.
- * A flow the table does not know was begun outside: its hash goes into
- * pw_seen (no insert here; egress records the flow if this host answers).
- * With conntrack (ct), the first packet of an unknown flow asks it (as
- * pw_ct_worth_asking allows), for a flow under way before we attached may
- * be this host's: pw_seen remembers the answer "remote", the table the
- * answer "local", so conntrack is asked once per flow. */
+ * A flow neither pw_seen nor the table knows was begun outside: pw_seen
+ * marks it so (no insert here; egress records the flow if this host
+ * answers). With conntrack (ct), the first packet of such a flow asks it
+ * (as pw_ct_worth_asking allows), for a flow under way before we attached
+ * may be this host's: then it is recorded local. So conntrack is asked
+ * once per flow. */
 static __always_inline bool pw_inbound_is_reply(const struct pw_frame *fr,
 						bool ct,
 						const struct pw_pkt *p)
 {
 	struct pw_flow_key key;
-	struct pw_flow *f;
-	__u64 hash, *seen;
+	__u32 state;
 
 	if (pw_tcp_opens(p))
 		return false;
 	pw_flow_key_of(p, &key);
-	f = bpf_map_lookup_elem(&pw_flows, &key);
-	if (f)
-		return f->initiator == PW_FLOW_LOCAL;
-	if (!ct && p->l4proto == IPPROTO_TCP)
-		return false;
-	seen = pw_seen_entry(&key, &hash);
-	if (!seen || *seen == hash)
-		return false;
+	state = pw_flow_lookup(&key, 1);
+	if (state)
+		return state == PW_SEEN_LOCAL;
 	if (ct && pw_ct_worth_asking(p) &&
 	    pw_ct_initiator(fr, p, true) == PW_FLOW_LOCAL) {
 		pw_flow_record(&key, PW_FLOW_LOCAL, BPF_NOEXIST);
 		return true;
 	}
-	*seen = hash;
 	return false;
 }
 
@@ -510,14 +541,14 @@ static __always_inline void pw_refusal_of(struct __sk_buff *skb,
  * datagram of a flow not yet known. That datagram may answer a flow the
  * remote side began: pw_seen says so, else conntrack (ct) when it knows,
  * else it is ours. Any other TCP packet needs nothing: its SYN said who
- * began the connection. A UDP packet of a known flow costs one lookup. */
+ * began the connection. A UDP packet of a known flow costs a look at its
+ * pw_seen entry. */
 static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 {
 	struct pw_flow_key key;
 	struct pw_frame fr;
 	struct pw_pkt p;
-	__u64 hash, *seen;
-	__u32 who = 0;
+	__u32 who = 0, state;
 	int r;
 
 	r = pw_parse_skb(skb, false, &fr, &p);
@@ -545,10 +576,10 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 	if (p.l4proto != IPPROTO_UDP)
 		return TC_ACT_UNSPEC;
 	pw_flow_key_of(&p, &key);
-	if (bpf_map_lookup_elem(&pw_flows, &key))
+	state = pw_flow_lookup(&key, 0);
+	if (state == PW_SEEN_LOCAL || state == PW_SEEN_ANSWERED)
 		return TC_ACT_UNSPEC;
-	seen = pw_seen_entry(&key, &hash);
-	if (seen && *seen == hash)
+	if (state == PW_SEEN_REMOTE)
 		who = PW_FLOW_REMOTE;
 	else if (ct && pw_ct_worth_asking(&p))
 		who = pw_ct_initiator(&fr, &p, false);

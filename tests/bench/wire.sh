@@ -12,7 +12,11 @@
 # tcpdump counting per port with a port filter (into awk), nftables per-port
 # counters (a dynamic set with counters). Workloads: media at a fixed rate
 # and at the maximum rate, its flows opened and answered once before the
-# clock starts, as a call server answers them; spray at the maximum rate.
+# clock starts, as a call server answers them: at a fixed rate delivered
+# to the media sockets of wire_sink, as on a call server; at the maximum
+# rate with nothing listening (every packet dropped, as while the media
+# service is down). Spray at the maximum rate, to ports nothing listens
+# on, as a scan or flood.
 #
 # Prints a table and "result wire.*" lines for run.sh. Bounded: every run
 # lasts BENCH_WIRE_S seconds (default 5).
@@ -27,10 +31,11 @@ OUT=${OUT:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PW=$ROOT/$OUT/portwitness
 GEN=$ROOT/$OUT/bench/wire_gen
+SINK=$ROOT/$OUT/bench/wire_sink
 REF=$ROOT/$OUT/bench/wire_ref
 RUN_S=${BENCH_WIRE_S:-5}
 ROUNDS=${BENCH_WIRE_ROUNDS:-3}
-FIXED_PPS=${BENCH_WIRE_PPS:-100000}
+FIXED_PPS=${BENCH_WIRE_PPS:-200000}
 read -r -a OBSERVERS <<< "${BENCH_WIRE_OBSERVERS:-none pw_tc pw_xdp ref_tc tcpdump nft}"
 G=pwwG$$
 R=pwwR$$
@@ -188,9 +193,19 @@ measure() {	# WORKLOAD PPS ROUND OBS
 	local w=$1 pps=$2 round=$3 obs=$4 rxs rx0 rx1 t0 a0 b0 t1 a1 b1 sent secs gcpu
 	observer_start "$obs" "$w"
 	rxs=$(rx_packets)	# what the observer may count from here on
+	SINK_PID=
+	if [ "$w" = media ] && [ "$pps" != 0 ]; then
+		# A call server's media sockets on the flows' ports (wire_gen's
+		# layout: 50000, 50020, ... 59980), on the receiving CPU. At
+		# the maximum rate they would starve there (and overflow, or
+		# not, from one run to the next): that run has no listener.
+		bg "${IN_R[@]}" taskset -c 1 "$SINK" 198.18.9.1 50000 20 500 $((RUN_S + 30)) > "$TMP/sink.out"
+		SINK_PID=$BG
+		wait_for 10 grep -q ready "$TMP/sink.out" || { echo "wire: wire_sink did not bind its ports" >&2; exit 1; }
+	fi
 	if [ "$w" = media ]; then
-		# A call server's flows: opened by the clients, answered by the
-		# server once, before the clock starts.
+		# The flows: opened by the clients, answered by the server
+		# once, before the clock starts.
 		ip netns exec "$G" "$GEN" wg0 "$MAC" 198.18.9.2 198.18.9.1 media-open 0 1 > /dev/null &&
 		ip netns exec "$R" "$GEN" wr0 "$GMAC" 198.18.9.1 198.18.9.2 media-answer 0 1 > /dev/null ||
 			{ echo "wire: opening the media flows failed" >&2; exit 1; }
@@ -201,6 +216,9 @@ measure() {	# WORKLOAD PPS ROUND OBS
 		{ echo "wire: wire_gen failed" >&2; exit 1; }
 	rx1=$(rx_packets); read -r t1 a1 b1 < <(cpu_idle)
 	observer_stop "$obs"
+	if [ -n "$SINK_PID" ]; then
+		kill -TERM "$SINK_PID"; wait "$SINK_PID" 2>/dev/null
+	fi
 	sent=$(awk '$1 == "sent" { print $2 }' "$TMP/gen.out")
 	secs=$(awk '$1 == "seconds" { print $2 }' "$TMP/gen.out")
 	gcpu=$(awk '$1 == "cpu_ns" { print $2 }' "$TMP/gen.out")
@@ -242,7 +260,9 @@ END {
 	split("media " fixed " media 0 spray 0", C, " ")
 	for (c = 1; c <= 5; c += 2) {
 		key = C[c] " " C[c + 1]
-		printf "\n%s at %s, %d runs of %d s each (medians):\n", C[c], C[c + 1] == 0 ? "the maximum rate" : C[c + 1] " packets/s", rounds, s
+		printf "\n%s at %s, %s, %d runs of %d s each (medians):\n", C[c],
+		       C[c + 1] == 0 ? "the maximum rate" : C[c + 1] " packets/s",
+		       C[c + 1] == 0 ? "nothing listening" : "delivered to the media sockets", rounds, s
 		printf "%-8s %12s %10s %10s %9s %9s %9s\n", "observer", "received/s", "rcv ns/pk", "all ns/pk", "rcv/gen", "vs none", "counted"
 		for (i = 1; i <= nobs; i++) {
 			o = O[i]

@@ -577,21 +577,41 @@ static void expect_slot(int l4, uint16_t port, uint64_t unsolicited, uint64_t re
 			 (unsigned long long)s.replies);
 }
 
-/* Does pw_seen remember the flow of PEER:remote -> SERVER:local? */
-static bool seen_holds(struct harness *h, uint16_t local, uint16_t remote, int l4)
+/* The hash and pw_seen index of the flow PEER:remote -> SERVER:local. */
+static __u64 seen_hash(uint16_t local, uint16_t remote, int l4, __u32 *idx)
 {
 	struct pw_flow_key k = { .proto = (__u8)l4 };
-	__u64 v = 0, hash;
-	__u32 idx;
+	__u64 hash;
 
 	k.remote_addr[2] = htonl(0xffff);
 	inet_pton(AF_INET, PEER, &k.remote_addr[3]);
 	k.local_port = htons(local);
 	k.remote_port = htons(remote);
 	hash = pw_flow_key_hash(&k);
-	idx = (__u32)hash & (PW_SEEN_ENTRIES - 1);
+	*idx = (__u32)hash & (PW_SEEN_ENTRIES - 1);
+	return hash;
+}
+
+/* What pw_seen says of that flow (enum pw_seen_state, 0 for nothing). */
+static __u32 seen_state(struct harness *h, uint16_t local, uint16_t remote, int l4)
+{
+	__u64 v = 0, hash;
+	__u32 idx;
+
+	hash = seen_hash(local, remote, l4, &idx);
 	bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.pw_seen), &idx, &v);
-	return v == hash;
+	return pw_seen_state(v, hash);
+}
+
+/* Another flow's hash takes that flow's pw_seen entry (a collision). */
+static void seen_taken(struct harness *h, uint16_t local, uint16_t remote, int l4)
+{
+	__u32 idx;
+	__u64 v = (seen_hash(local, remote, l4, &idx) ^ (1ull << 40)) | PW_SEEN_LOCAL;
+
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(h->skel->maps.pw_seen),
+					     &idx, &v, BPF_ANY), 0);
+	assert_int_equal(seen_state(h, local, remote, l4), 0);
 }
 
 static void test_udp_reply_to_an_outbound_flow_is_a_reply(void **state)
@@ -614,6 +634,49 @@ static void test_udp_reply_to_an_outbound_flow_is_a_reply(void **state)
 		f = udp(true, 53001, 54);
 		send_spec(&H, in, &f);
 		expect_slot(IPPROTO_UDP, 53001, 1, 2, "another remote port");
+	}
+}
+
+/* pw_seen answers for a known flow; when another flow has taken its
+ * entry, the flow table does, and the entry is filled again. */
+static void test_the_flow_cache_falls_back_to_the_table(void **state)
+{
+	enum prog in;
+	struct frame_spec f;
+
+	(void)state;
+	for (in = XDP_IN; in <= TC_IN; in++) {
+		harness_reset(&H);
+		/* the server's own flow */
+		f = udp(false, 50005, 40000);
+		send_spec(&H, TC_OUT, &f);
+		assert_int_equal(seen_state(&H, 50005, 40000, IPPROTO_UDP), PW_SEEN_LOCAL);
+		seen_taken(&H, 50005, 40000, IPPROTO_UDP);
+		f = udp(true, 50005, 40000);
+		send_spec(&H, in, &f);
+		expect_slot(IPPROTO_UDP, 50005, 0, 1, "the answer, its entry taken");
+		assert_int_equal(seen_state(&H, 50005, 40000, IPPROTO_UDP), PW_SEEN_LOCAL);
+
+		/* a client's flow, answered by the server */
+		f = udp(true, 50005, 40001);
+		send_spec(&H, in, &f);
+		assert_int_equal(seen_state(&H, 50005, 40001, IPPROTO_UDP), PW_SEEN_REMOTE);
+		f = udp(false, 50005, 40001);
+		send_spec(&H, TC_OUT, &f);
+		assert_int_equal(seen_state(&H, 50005, 40001, IPPROTO_UDP), PW_SEEN_ANSWERED);
+		assert_int_equal(stat_of(&H, PW_STAT_FLOWS_REMOTE), 1);
+		seen_taken(&H, 50005, 40001, IPPROTO_UDP);
+		/* the server's next datagram finds it in the table: not
+		 * recorded again, and never as its own */
+		send_spec(&H, TC_OUT, &f);
+		assert_int_equal(seen_state(&H, 50005, 40001, IPPROTO_UDP), PW_SEEN_ANSWERED);
+		assert_int_equal(stat_of(&H, PW_STAT_FLOWS_REMOTE), 1);
+		assert_int_equal(stat_of(&H, PW_STAT_FLOWS_LOCAL), 1);
+		seen_taken(&H, 50005, 40001, IPPROTO_UDP);
+		f = udp(true, 50005, 40001);
+		send_spec(&H, in, &f);
+		expect_slot(IPPROTO_UDP, 50005, 2, 1, "the client's, its entry taken");
+		assert_int_equal(seen_state(&H, 50005, 40001, IPPROTO_UDP), PW_SEEN_ANSWERED);
 	}
 }
 
@@ -681,9 +744,10 @@ static void test_tcp_inbound_connection_stays_unsolicited(void **state)
 		/* recorded (as begun outside) only where conntrack is asked,
 		 * so that it is asked once per flow */
 assert_int_equal(flows_count(&H), 0);
-		/* where conntrack is asked, its answer is remembered in
-		 * pw_seen, so that it is asked once per flow */
-		assert_int_equal(seen_holds(&H, 5222, 40100, IPPROTO_TCP), use_ct);
+		/* pw_seen marks it begun outside: with conntrack, so that
+		 * it is asked once per flow */
+		assert_int_equal(seen_state(&H, 5222, 40100, IPPROTO_TCP),
+				 PW_SEEN_REMOTE);
 	}
 }
 
@@ -715,7 +779,7 @@ static void test_undeclared_ports_are_counted_without_flow_work(void **state)
 				 (unsigned long long)c.replies);
 		assert_int_equal(counts_of(&H, IPPROTO_TCP, 40405).other, 1);
 		assert_int_equal(flows_count(&H), 0);
-		assert_false(seen_holds(&H, 40404, 53, IPPROTO_UDP));
+		assert_int_equal(seen_state(&H, 40404, 53, IPPROTO_UDP), 0);
 	}
 }
 
@@ -1028,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(test_gro_aggregate_counts_every_segment),
 		cmocka_unit_test(test_udp_reply_to_an_outbound_flow_is_a_reply),
 		cmocka_unit_test(test_client_packets_stay_unsolicited_after_the_server_answers),
+		cmocka_unit_test(test_the_flow_cache_falls_back_to_the_table),
 		cmocka_unit_test(test_tcp_outbound_connection_replies_are_replies),
 		cmocka_unit_test(test_tcp_inbound_connection_stays_unsolicited),
 		cmocka_unit_test(test_flows_are_keyed_by_the_remote_address),
