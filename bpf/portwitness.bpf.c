@@ -75,7 +75,7 @@ static __always_inline __u64 *pw_seen_entry(const struct pw_flow_key *key,
 	__u32 idx;
 
 	*hash = pw_flow_key_hash(key);
-	idx = (__u32)*hash & (PW_SEEN_ENTRIES - 1);
+	idx = pw_seen_index(*hash);
 	return bpf_map_lookup_elem(&pw_seen, &idx);
 }
 

@@ -72,6 +72,12 @@ static inline __u64 pw_flow_key_hash(const struct pw_flow_key *k)
 	return h & ~PW_SEEN_STATE_MASK;
 }
 
+/* The entry of a hash: its high half, as the low bits hold the state. */
+static inline __u32 pw_seen_index(__u64 hash)
+{
+	return (__u32)(hash >> 32) & (PW_SEEN_ENTRIES - 1);
+}
+
 /* What an entry says of the flow whose hash is hash: enum pw_seen_state,
  * or 0 when it holds another flow or none. */
 static inline __u32 pw_seen_state(__u64 entry, __u64 hash)

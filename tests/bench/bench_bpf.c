@@ -203,7 +203,7 @@ static void forget_flow(const struct pkt_class *c)
 
 	flow_key_of(c, c->egress, &k);
 	bpf_map_delete_elem(bpf_map__fd(pw->maps.pw_flows), &k);
-	idx = (__u32)pw_flow_key_hash(&k) & (PW_SEEN_ENTRIES - 1);
+	idx = pw_seen_index(pw_flow_key_hash(&k));
 	bpf_map_update_elem(bpf_map__fd(pw->maps.pw_seen), &idx, &zero, BPF_ANY);
 }
 

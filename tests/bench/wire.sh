@@ -51,8 +51,10 @@ cleanup() {
 	done
 	ip netns del "$G" 2>/dev/null
 	ip netns del "$R" 2>/dev/null
+	[ -n "$STATS_WAS" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 	rm -rf "$TMP"
 }
+STATS_WAS=
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -61,6 +63,12 @@ if [ "$(nproc)" -lt 2 ]; then
 	exit 1
 fi
 IN_R=(nsenter --net="/run/netns/$R")
+# The kernel's own time per BPF program run (restored at exit): what the
+# observer's programs spend per packet on this wire, beside the busy time
+# of the whole receiving CPU, whose spread over runs is wider than the
+# differences between BPF observers.
+STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled) && sysctl -qw kernel.bpf_stats_enabled=1 ||
+	{ echo "wire: cannot turn on kernel.bpf_stats_enabled" >&2; exit 1; }
 ip netns add "$G" && ip netns add "$R" || exit 1
 ip link add wg0 netns "$G" type veth peer name wr0 netns "$R" || exit 1
 ip -n "$G" addr add 198.18.9.2/24 dev wg0
@@ -89,6 +97,10 @@ MAC=$(ip -n "$R" -j link show wr0 | jq -r '.[0].address')
 GMAC=$(ip -n "$G" -j link show wg0 | jq -r '.[0].address')
 
 rx_packets() { ip netns exec "$R" cat /sys/class/net/wr0/statistics/rx_packets; }
+# The highest BPF program id now; and the run time (ns) of the observers'
+# programs (pw_*, ref_*) loaded after that id.
+prog_id_max() { bpftool -j prog show | jq '[.[].id] | max // 0'; }
+prog_ns() { bpftool -j prog show | jq --argjson min "$1" '[.[] | select(.id > $min and (.name // "" | test("^(pw_|ref_)"))) | .run_time_ns // 0] | add // 0'; }
 # "NOW_NS IDLE0 IDLE1": idle + iowait of each CPU, in USER_HZ ticks.
 cpu_idle() {
 	awk -v t="$(date +%s%N)" '/^cpu0 / { a = $5 + $6 } /^cpu1 / { b = $5 + $6 }
@@ -190,7 +202,8 @@ observer_stop() {
 DATA=$TMP/data
 : > "$DATA"
 measure() {	# WORKLOAD PPS ROUND OBS
-	local w=$1 pps=$2 round=$3 obs=$4 rxs rx0 rx1 t0 a0 b0 t1 a1 b1 sent secs gcpu
+	local w=$1 pps=$2 round=$3 obs=$4 rxs rx0 rx1 t0 a0 b0 t1 a1 b1 sent secs gcpu pmin p0 p1
+	pmin=$(prog_id_max)
 	observer_start "$obs" "$w"
 	rxs=$(rx_packets)	# what the observer may count from here on
 	SINK_PID=
@@ -211,10 +224,12 @@ measure() {	# WORKLOAD PPS ROUND OBS
 			{ echo "wire: opening the media flows failed" >&2; exit 1; }
 		sleep 0.2	# what the answers stir up settles first
 	fi
+	p0=$(prog_ns "$pmin")
 	rx0=$(rx_packets); read -r t0 a0 b0 < <(cpu_idle)
 	ip netns exec "$G" taskset -c 0 "$GEN" wg0 "$MAC" 198.18.9.2 198.18.9.1 "$w" "$pps" "$RUN_S" > "$TMP/gen.out" ||
 		{ echo "wire: wire_gen failed" >&2; exit 1; }
 	rx1=$(rx_packets); read -r t1 a1 b1 < <(cpu_idle)
+	p1=$(prog_ns "$pmin")
 	observer_stop "$obs"
 	if [ -n "$SINK_PID" ]; then
 		kill -TERM "$SINK_PID"; wait "$SINK_PID" 2>/dev/null
@@ -225,13 +240,14 @@ measure() {	# WORKLOAD PPS ROUND OBS
 	# busy ns of CPU 1 (receiver) and of both = wall - idle
 	awk -v w="$w" -v pps="$pps" -v r="$round" -v o="$obs" -v rx=$((rx1 - rx0)) -v seen=$((rx1 - rxs)) -v sent="$sent" \
 	    -v secs="$secs" -v gcpu="$gcpu" -v wall=$((t1 - t0)) -v i0=$((a1 - a0)) -v i1=$((b1 - b0)) \
-	    -v hz="$(getconf CLK_TCK)" -v count="$COUNT" 'BEGIN {
+	    -v hz="$(getconf CLK_TCK)" -v count="$COUNT" -v prog=$((p1 - p0)) 'BEGIN {
 		tick = 1e9 / hz
 		busy1 = wall - i1 * tick; if (busy1 < 0) busy1 = 0
 		busy0 = wall - i0 * tick; if (busy0 < 0) busy0 = 0
 		rcv = busy1 / rx; all = (busy0 + busy1) / rx; gen = gcpu / sent
-		printf "%s %s %d %s %.0f %.1f %.1f %.1f %.4f %s\n", w, pps, r, o, rx / secs,
-		       rcv, all, gen, rcv / gen, count == "-" ? "-" : sprintf("%.6f", count / seen)
+		bpf = (o ~ /^(pw_|ref_)/) ? sprintf("%.1f", prog / rx) : "-"
+		printf "%s %s %d %s %.0f %.1f %.1f %.1f %.4f %s %s\n", w, pps, r, o, rx / secs,
+		       rcv, all, gen, rcv / gen, count == "-" ? "-" : sprintf("%.6f", count / seen), bpf
 	}' >> "$DATA"
 }
 
@@ -254,7 +270,8 @@ function median(arr, n,   i, j, t) {
 	return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
 }
 { key = $1 " " $2; obs[$4] = 1; combo[key] = 1
-  pps[key, $4, $3] = $5; rcv[key, $4, $3] = $6; all[key, $4, $3] = $7; rel[key, $4, $3] = $9; share[key, $4, $3] = $10 }
+  pps[key, $4, $3] = $5; rcv[key, $4, $3] = $6; all[key, $4, $3] = $7; rel[key, $4, $3] = $9; share[key, $4, $3] = $10
+  prog[key, $4, $3] = $11 }
 END {
 	nobs = split(observers, O, " ")
 	split("media " fixed " media 0 spray 0", C, " ")
@@ -263,7 +280,7 @@ END {
 		printf "\n%s at %s, %s, %d runs of %d s each (medians):\n", C[c],
 		       C[c + 1] == 0 ? "the maximum rate" : C[c + 1] " packets/s",
 		       C[c + 1] == 0 ? "nothing listening" : "delivered to the media sockets", rounds, s
-		printf "%-8s %12s %10s %10s %9s %9s %9s\n", "observer", "received/s", "rcv ns/pk", "all ns/pk", "rcv/gen", "vs none", "counted"
+		printf "%-8s %12s %10s %10s %9s %9s %9s %9s %8s\n", "observer", "received/s", "rcv ns/pk", "all ns/pk", "rcv/gen", "vs none", "counted", "bpf ns/pk", "bpf pts"
 		for (i = 1; i <= nobs; i++) {
 			o = O[i]
 			for (r = 1; r <= rounds; r++) {
@@ -272,16 +289,26 @@ END {
 				g[r] = share[key, o, r] == "-" ? -1 : share[key, o, r]
 				x[r] = rcv[key, o, r] - rcv[key, "none", r]
 				nn[r] = rcv[key, "none", r]
+				# The run time of the programs, in points of no
+				# observer receive CPU per packet in the round.
+				h[r] = prog[key, o, r] == "-" ? -1 : prog[key, o, r]
+				q[r] = h[r] < 0 || nn[r] <= 0 ? -1 : h[r] / nn[r] * 100
 			}
+			mh = median(h, rounds); mq = median(q, rounds)
 			mp = median(a, rounds); mb = median(b, rounds); md = median(d, rounds); me = median(e, rounds)
 			mf = median(f, rounds); mx = median(x, rounds)
 			lo = 2; for (r = 1; r <= rounds; r++) if (g[r] < lo) lo = g[r]
-			printf "%-8s %12.0f %10.1f %10.1f %9.3f %+8.1f%% %9s\n", o, mp, mb, md, me, mf,
-			       lo < 0 ? "-" : sprintf("%.2f%%", lo * 100)
+			printf "%-8s %12.0f %10.1f %10.1f %9.3f %+8.1f%% %9s %9s %8s\n", o, mp, mb, md, me, mf,
+			       lo < 0 ? "-" : sprintf("%.2f%%", lo * 100),
+			       mh < 0 ? "-" : sprintf("%.1f", mh), mq < 0 ? "-" : sprintf("%+.1f", mq)
 			tag = C[c] (C[c + 1] == 0 ? "_max" : "_fixed")
 			printf "result wire.%s.%s.points %.2f\n", tag, o, mf > "/dev/stderr"
 			printf "result wire.%s.%s.extra_ns %.1f\n", tag, o, mx > "/dev/stderr"
 			printf "result wire.%s.%s.pps %.0f\n", tag, o, mp > "/dev/stderr"
+			if (mq >= 0) {
+				printf "result wire.%s.%s.bpf_ns %.1f\n", tag, o, mh > "/dev/stderr"
+				printf "result wire.%s.%s.bpf_points %.2f\n", tag, o, mq > "/dev/stderr"
+			}
 			if (lo >= 0) printf "result wire.%s.%s.min_share %.6f\n", tag, o, lo > "/dev/stderr"
 		}
 		# What this combination can resolve: the spread of no observer
@@ -297,6 +324,9 @@ END {
 	print "\nrcv: CPU 1 (softirq + observer) per packet received; all: both CPUs;"
 	print "rcv/gen: that over the generator'"'"'s own CPU per packet; vs none: rcv/gen"
 	print "against no observer in the same round; counted: the least share of"
-	print "the packets that reached wr0 that the observer counted, over the rounds."
+	print "the packets that reached wr0 that the observer counted, over the rounds;"
+	print "bpf ns/pk: the kernel'"'"'s run time of the observer'"'"'s BPF programs per"
+	print "packet received (kernel.bpf_stats_enabled); bpf pts: that in points of"
+	print "no observer'"'"'s receive CPU per packet in the same round."
 }' "$DATA" 2> "$TMP/results"
 cat "$TMP/results"	# the "result" lines, after the table

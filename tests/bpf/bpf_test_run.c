@@ -588,7 +588,7 @@ static __u64 seen_hash(uint16_t local, uint16_t remote, int l4, __u32 *idx)
 	k.local_port = htons(local);
 	k.remote_port = htons(remote);
 	hash = pw_flow_key_hash(&k);
-	*idx = (__u32)hash & (PW_SEEN_ENTRIES - 1);
+	*idx = pw_seen_index(hash);
 	return hash;
 }
 
