@@ -25,39 +25,37 @@
 /* The L4 header's offset from l3 (0 when *r is not PW_PARSE_L4): a
  * value on every path, where an out-pointer left unset on failure lets
  * the compiler spill an undefined register, which the verifier refuses. */
-static __always_inline __u32 pw_drop_parse_ipv4(unsigned char *l3,
+static __always_inline __u32 pw_drop_parse_ipv4(const struct iphdr *iph,
 						struct pw_pkt *p, int *r)
 {
-	struct iphdr iph;
-
 	*r = PW_PARSE_MALFORMED;
-	if (bpf_probe_read_kernel(&iph, sizeof(iph), l3) ||
-	    iph.version != 4 || iph.ihl < 5)
+	if (iph->version != 4 || iph->ihl < 5)
 		return 0;
-	if (bpf_ntohs(iph.frag_off) & IP_OFFSET) {
+	if (bpf_ntohs(iph->frag_off) & IP_OFFSET) {
 		*r = PW_PARSE_FRAGMENT;
 		return 0;
 	}
-	p->l4proto = iph.protocol;
-	pw_addr_v4(p->remote_addr, iph.saddr);
+	p->l4proto = iph->protocol;
+	pw_addr_v4(p->remote_addr, iph->saddr);
 	*r = PW_PARSE_L4;
-	return iph.ihl * 4;
+	return iph->ihl * 4;
 }
 
+/* ip6: the fixed header, already read from l3. */
 static __always_inline __u32 pw_drop_parse_ipv6(unsigned char *l3,
+						const struct ipv6hdr *ip6,
 						struct pw_pkt *p, int *r)
 {
-	struct ipv6hdr ip6;
 	struct frag_hdr fh;
-	__u32 pos = sizeof(ip6);
+	__u32 pos = sizeof(*ip6);
 	__u8 opt[2], next;
 	int i;
 
 	*r = PW_PARSE_MALFORMED;
-	if (bpf_probe_read_kernel(&ip6, sizeof(ip6), l3) || ip6.version != 6)
+	if (ip6->version != 6)
 		return 0;
-	__builtin_memcpy(p->remote_addr, &ip6.saddr, sizeof(p->remote_addr));
-	next = ip6.nexthdr;
+	__builtin_memcpy(p->remote_addr, &ip6->saddr, sizeof(p->remote_addr));
+	next = ip6->nexthdr;
 	for (i = 0; i < PW_IPV6_EXT_MAX; i++) {
 		switch (next) {
 		case IPPROTO_HOPOPTS:
@@ -95,6 +93,18 @@ struct pw_drop_udp {
 	bool linear;		/* all of it lies in the skb's head */
 };
 
+/* The network header and what follows it, read at once: where the
+ * transport header follows the fixed header (no IPv4 options, no IPv6
+ * extension header) its first bytes are read with it, one helper call
+ * instead of two. */
+struct pw_drop_hdrs {
+	union {
+		struct iphdr v4;
+		struct ipv6hdr v6;
+		__u8 raw[sizeof(struct ipv6hdr) + 14];
+	};
+};
+
 /* The inbound packet in skb: its ports and remote address, as ingress
  * parsed them; *segs the wire packets it stands for (GRO); *udp where a
  * datagram's payload is. */
@@ -106,8 +116,11 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 	__u16 nh = skb->network_header;
 	__be16 proto = skb->protocol;
 	struct skb_shared_info *shinfo;
+	struct pw_drop_hdrs h;
 	struct pw_vlan_hdr vh;
 	__u8 tcp[14];
+	bool v4;
+	__u32 off;
 	__u16 gso;
 	int r, i;
 
@@ -125,28 +138,34 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 		proto = vh.encap_proto;
 		nh += sizeof(vh);
 	}
-	if (proto == bpf_htons(ETH_P_IP))
-		l4 = head + nh + pw_drop_parse_ipv4(head + nh, p, &r);
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		l4 = head + nh + pw_drop_parse_ipv6(head + nh, p, &r);
-	else
+	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
 		return PW_PARSE_NOT_IP;
+	/* The buffer ends with the shared info, so reading past a short
+	 * packet's end stays in it; a read that fails is not one to trust. */
+	if (bpf_probe_read_kernel(&h, sizeof(h), head + nh))
+		return PW_PARSE_MALFORMED;
+	v4 = proto == bpf_htons(ETH_P_IP);
+	off = v4 ? pw_drop_parse_ipv4(&h.v4, p, &r) :
+		   pw_drop_parse_ipv6(head + nh, &h.v6, p, &r);
 	if (r != PW_PARSE_L4)
 		return r;
+	l4 = head + nh + off;
+	if (p->l4proto != IPPROTO_TCP && p->l4proto != IPPROTO_UDP)
+		return PW_PARSE_OTHER_L4;
+	if (v4 && off == sizeof(h.v4))
+		__builtin_memcpy(tcp, &h.raw[sizeof(h.v4)], sizeof(tcp));
+	else if (!v4 && off == sizeof(h.v6))
+		__builtin_memcpy(tcp, &h.raw[sizeof(h.v6)], sizeof(tcp));
+	else if (bpf_probe_read_kernel(tcp, sizeof(tcp), l4))
+		return PW_PARSE_MALFORMED;
 	if (p->l4proto == IPPROTO_TCP) {
-		if (bpf_probe_read_kernel(tcp, sizeof(tcp), l4))
-			return PW_PARSE_MALFORMED;
 		p->tcp_flags = tcp[13];
-	} else if (p->l4proto == IPPROTO_UDP) {
-		if (bpf_probe_read_kernel(tcp, 8, l4))
-			return PW_PARSE_MALFORMED;
+	} else {
 		p->tcp_flags = 0;
 		udp->payload = l4 + 8;
 		udp->len = ((__u32)tcp[4] << 8 | tcp[5]);
 		udp->len = udp->len > 8 ? udp->len - 8 : 0;
 		udp->linear = udp->payload - head + udp->len <= skb->tail;
-	} else {
-		return PW_PARSE_OTHER_L4;
 	}
 	__builtin_memcpy(&p->remote_port, &tcp[0], 2);
 	__builtin_memcpy(&p->local_port, &tcp[2], 2);
