@@ -79,6 +79,12 @@ static __always_inline __u64 *pw_seen_entry(const struct pw_flow_key *key,
 	return bpf_map_lookup_elem(&pw_seen, &idx);
 }
 
+/* The pw_seen state of a flow recorded in pw_flows as begun by who. */
+static __always_inline __u32 pw_seen_recorded(__u32 who)
+{
+	return who == PW_FLOW_LOCAL ? PW_SEEN_LOCAL : PW_SEEN_ANSWERED;
+}
+
 /* What is known of the flow of key (enum pw_seen_state): pw_seen's entry,
  * else pw_flows, which then refills the entry; 0 when neither knows it.
  * remember: then mark it in pw_seen as seen coming in (ingress: a flow the
@@ -101,8 +107,7 @@ __noinline __u32 pw_flow_lookup(const struct pw_flow_key *key, __u32 remember)
 		return state;
 	f = bpf_map_lookup_elem(&pw_flows, key);
 	if (f) {
-		state = f->initiator == PW_FLOW_LOCAL ? PW_SEEN_LOCAL :
-							PW_SEEN_ANSWERED;
+		state = pw_seen_recorded(f->initiator);
 		*seen = hash | state;
 		return state;
 	}
@@ -146,8 +151,7 @@ __noinline int pw_flow_record(const struct pw_flow_key *key, __u32 who,
 						   PW_STAT_FLOWS_REMOTE);
 	seen = pw_seen_entry(key, &hash);
 	if (seen)
-		*seen = hash | (who == PW_FLOW_LOCAL ? PW_SEEN_LOCAL :
-						       PW_SEEN_ANSWERED);
+		*seen = hash | pw_seen_recorded(who);
 	return 0;
 }
 

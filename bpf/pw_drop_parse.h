@@ -97,12 +97,10 @@ struct pw_drop_udp {
  * transport header follows the fixed header (no IPv4 options, no IPv6
  * extension header) its first bytes are read with it, one helper call
  * instead of two. */
-struct pw_drop_hdrs {
-	union {
-		struct iphdr v4;
-		struct ipv6hdr v6;
-		__u8 raw[sizeof(struct ipv6hdr) + 14];
-	};
+union pw_drop_hdrs {
+	struct iphdr v4;
+	struct ipv6hdr v6;
+	__u8 raw[sizeof(struct ipv6hdr) + 14];
 };
 
 /* The inbound packet in skb: its ports and remote address, as ingress
@@ -116,7 +114,7 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 	__u16 nh = skb->network_header;
 	__be16 proto = skb->protocol;
 	struct skb_shared_info *shinfo;
-	struct pw_drop_hdrs h;
+	union pw_drop_hdrs h;
 	struct pw_vlan_hdr vh;
 	__u8 tcp[14];
 	bool v4;

@@ -42,7 +42,8 @@ struct {
 	__type(value, struct pw_flow);
 } pw_flows SEC(".maps");
 
-/* Key: hash of a flow key modulo PW_SEEN_ENTRIES; value: the hash. */
+/* Key: pw_seen_index() of a flow's hash; value: the hash with what is
+ * known of the flow in its low bits (pw_flows.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, PW_SEEN_ENTRIES);

@@ -207,16 +207,16 @@ measure() {	# WORKLOAD PPS ROUND OBS
 	observer_start "$obs" "$w"
 	rxs=$(rx_packets)	# what the observer may count from here on
 	SINK_PID=
-	if [ "$w" = media ] && [ "$pps" != 0 ]; then
+	if [ "$w" = media ]; then
 		# A call server's media sockets on the flows' ports (wire_gen's
 		# layout: 50000, 50020, ... 59980), on the receiving CPU. At
 		# the maximum rate they would starve there (and overflow, or
 		# not, from one run to the next): that run has no listener.
-		bg "${IN_R[@]}" taskset -c 1 "$SINK" 198.18.9.1 50000 20 500 $((RUN_S + 30)) > "$TMP/sink.out"
-		SINK_PID=$BG
-		wait_for 10 grep -q ready "$TMP/sink.out" || { echo "wire: wire_sink did not bind its ports" >&2; exit 1; }
-	fi
-	if [ "$w" = media ]; then
+		if [ "$pps" != 0 ]; then
+			bg "${IN_R[@]}" taskset -c 1 "$SINK" 198.18.9.1 50000 20 500 $((RUN_S + 30)) > "$TMP/sink.out"
+			SINK_PID=$BG
+			wait_for 10 grep -q ready "$TMP/sink.out" || { echo "wire: wire_sink did not bind its ports" >&2; exit 1; }
+		fi
 		# The flows: opened by the clients, answered by the server
 		# once, before the clock starts.
 		ip netns exec "$G" "$GEN" wg0 "$MAC" 198.18.9.2 198.18.9.1 media-open 0 1 > /dev/null &&
