@@ -106,7 +106,7 @@ run: $(BIN)
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(USER_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -MMD -MP $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -MMD -MP $^ $(LDLIBS) -lcmocka -pthread -o $@
 
 $(BPF_TEST_BIN): tests/bpf/bpf_test_run.c tests/bpf/pw_frames.h $(USER_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)

@@ -68,9 +68,9 @@ static __always_inline __u32 pw_index1(__u32 slot)
 	return pw_decl.index1[slot & (PW_PORT_SLOTS - 1)];
 }
 
-/* The pw_seen entry of a flow, and in *hash its flow's hash. */
-static __always_inline __u64 *pw_seen_entry(const struct pw_flow_key *key,
-					    __u64 *hash)
+/* The pw_seen set of a flow, and in *hash its flow's hash. */
+static __always_inline struct pw_seen_set *
+pw_seen_set_of(const struct pw_flow_key *key, __u64 *hash)
 {
 	__u32 idx;
 
@@ -79,40 +79,60 @@ static __always_inline __u64 *pw_seen_entry(const struct pw_flow_key *key,
 	return bpf_map_lookup_elem(&pw_seen, &idx);
 }
 
+/* pw_seen_put as a global function: the verifier walks its passes once,
+ * not at each place that writes a set. */
+__noinline int pw_seen_write(struct pw_seen_set *set, __u64 hash, __u32 state)
+{
+	if (set)
+		pw_seen_put(set, hash, state);
+	return 0;
+}
+
 /* The pw_seen state of a flow recorded in pw_flows as begun by who. */
 static __always_inline __u32 pw_seen_recorded(__u32 who)
 {
 	return who == PW_FLOW_LOCAL ? PW_SEEN_LOCAL : PW_SEEN_ANSWERED;
 }
 
-/* What is known of the flow of key (enum pw_seen_state): pw_seen's entry,
- * else pw_flows, which then refills the entry; 0 when neither knows it.
- * remember: then mark it in pw_seen as seen coming in (ingress: a flow the
- * table does not know was begun outside, unless conntrack says otherwise,
- * and then the caller records it). A global function: the verifier checks
- * it once, not along every path of the parser of its callers. */
+/* What is known of the flow of key (enum pw_seen_state): its pw_seen set,
+ * else, where the set has lost a recorded flow, pw_flows, which then
+ * refills the set; 0 when neither knows it. remember: then mark it in
+ * pw_seen as seen coming in (ingress: a flow the table does not know was
+ * begun outside, unless conntrack says otherwise, and then the caller
+ * records it). A global function: the verifier checks it once, not along
+ * every path of the parser of its callers. */
 __noinline __u32 pw_flow_lookup(const struct pw_flow_key *key, __u32 remember)
 {
+	struct pw_seen_set *set;
 	struct pw_flow *f;
-	__u64 hash, *seen;
+	__u64 hash, *way;
 	__u32 state;
 
 	if (!key)
 		return 0;
-	seen = pw_seen_entry(key, &hash);
-	if (!seen)
+	set = pw_seen_set_of(key, &hash);
+	if (!set)
 		return 0;
-	state = pw_seen_state(*seen, hash);
+	state = pw_seen_find(set, hash);
 	if (state)
 		return state;
-	f = bpf_map_lookup_elem(&pw_flows, key);
-	if (f) {
-		state = pw_seen_recorded(f->initiator);
-		*seen = hash | state;
-		return state;
+	way = pw_seen_free(set);
+	if (remember && way && !(set->flags & PW_SEEN_OVERFLOW)) {
+		/* the common case inline: an empty way, which needs no
+		 * choice (pw_seen_put does the rest) */
+		__sync_val_compare_and_swap(way, 0, hash | PW_SEEN_REMOTE);
+		return 0;
+	}
+	if (set->flags & PW_SEEN_OVERFLOW) {
+		f = bpf_map_lookup_elem(&pw_flows, key);
+		if (f) {
+			state = pw_seen_recorded(f->initiator);
+			pw_seen_write(set, hash, state);
+			return state;
+		}
 	}
 	if (remember)
-		*seen = hash | PW_SEEN_REMOTE;
+		pw_seen_write(set, hash, PW_SEEN_REMOTE);
 	return 0;
 }
 
@@ -135,23 +155,31 @@ static __always_inline bool pw_ct_worth_asking(const struct pw_pkt *p)
 		bpf_ktime_get_coarse_ns() < pw_decl.ct_udp_until_ns);
 }
 
-/* Records who began a flow, in pw_flows and its pw_seen entry. flags:
- * BPF_NOEXIST keeps what another packet recorded first; BPF_ANY
- * overwrites (this host's SYN begins a new connection over a stale entry). */
+/* Records who began a flow, in pw_flows and its pw_seen set. flags:
+ * BPF_NOEXIST keeps what another packet recorded first (and the set gets
+ * that); BPF_ANY overwrites (this host's SYN begins a new connection over
+ * a stale entry). */
 __noinline int pw_flow_record(const struct pw_flow_key *key, __u32 who,
 			      __u64 flags)
 {
 	struct pw_flow flow = { .initiator = who };
-	__u64 hash, *seen;
+	struct pw_seen_set *set;
+	struct pw_flow *f;
+	__u64 hash;
 
 	if (!key)
 		return 0;
-	if (bpf_map_update_elem(&pw_flows, key, &flow, flags) == 0)
+	if (bpf_map_update_elem(&pw_flows, key, &flow, flags) == 0) {
 		pw_stat_inc(who == PW_FLOW_LOCAL ? PW_STAT_FLOWS_LOCAL :
 						   PW_STAT_FLOWS_REMOTE);
-	seen = pw_seen_entry(key, &hash);
-	if (seen)
-		*seen = hash | pw_seen_recorded(who);
+	} else {
+		f = bpf_map_lookup_elem(&pw_flows, key);
+		if (f)
+			who = f->initiator;
+	}
+	set = pw_seen_set_of(key, &hash);
+	if (set)
+		pw_seen_write(set, hash, pw_seen_recorded(who));
 	return 0;
 }
 

@@ -42,13 +42,15 @@ struct {
 	__type(value, struct pw_flow);
 } pw_flows SEC(".maps");
 
-/* Key: pw_seen_index() of a flow's hash; value: the hash with what is
- * known of the flow in its low bits (pw_flows.h). */
+/* Key: pw_seen_index() of a flow's hash; value: a set of ways, each a
+ * hash with what is known of its flow in its low bits (pw_flows.h).
+ * Mmapable, so that each set lies in one cache line. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, PW_SEEN_ENTRIES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, PW_SEEN_SETS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct pw_seen_set);
 } pw_seen SEC(".maps");
 
 /* Key: dense index of a declared port (pw_drops.h); mmapable, so that

@@ -7,7 +7,7 @@
 
 #include "pw_types.h"
 
-#define PW_INSTANCE_MAGIC 0x70770005u	/* bump when the layout changes */
+#define PW_INSTANCE_MAGIC 0x70770006u	/* bump when the layout changes */
 
 enum pw_mode {
 	PW_MODE_NONE = 0,	/* maps exist, nothing attached */

@@ -117,8 +117,8 @@ static void harness_reset(struct harness *h)
 		   n * sizeof(struct pw_port_count));
 	zero_array(bpf_map__fd(h->skel->maps.pw_other), PW_OTHER_ENTRIES,
 		   n * sizeof(struct pw_other_count));
-	zero_array(bpf_map__fd(h->skel->maps.pw_seen), PW_SEEN_ENTRIES,
-		   sizeof(__u64));
+	zero_array(bpf_map__fd(h->skel->maps.pw_seen), PW_SEEN_SETS,
+		   sizeof(struct pw_seen_set));
 	zero_array(bpf_map__fd(h->skel->maps.pw_stats), PW_STAT_COUNT,
 		   n * sizeof(__u64));
 	while (!bpf_map_get_next_key(flows, NULL, &next)) {
@@ -577,7 +577,7 @@ static void expect_slot(int l4, uint16_t port, uint64_t unsolicited, uint64_t re
 			 (unsigned long long)s.replies);
 }
 
-/* The hash and pw_seen index of the flow PEER:remote -> SERVER:local. */
+/* The hash and pw_seen set of the flow PEER:remote -> SERVER:local. */
 static __u64 seen_hash(uint16_t local, uint16_t remote, int l4, __u32 *idx)
 {
 	struct pw_flow_key k = { .proto = (__u8)l4 };
@@ -592,26 +592,63 @@ static __u64 seen_hash(uint16_t local, uint16_t remote, int l4, __u32 *idx)
 	return hash;
 }
 
+static struct pw_seen_set seen_set(struct harness *h, __u32 idx)
+{
+	struct pw_seen_set set;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.pw_seen),
+					     &idx, &set), 0);
+	return set;
+}
+
 /* What pw_seen says of that flow (enum pw_seen_state, 0 for nothing). */
 static __u32 seen_state(struct harness *h, uint16_t local, uint16_t remote, int l4)
 {
-	__u64 v = 0, hash;
+	struct pw_seen_set set;
+	__u64 hash;
 	__u32 idx;
 
 	hash = seen_hash(local, remote, l4, &idx);
-	bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.pw_seen), &idx, &v);
-	return pw_seen_state(v, hash);
+	set = seen_set(h, idx);
+	return pw_seen_find(&set, hash);
 }
 
-/* Another flow's hash takes that flow's pw_seen entry (a collision). */
-static void seen_taken(struct harness *h, uint16_t local, uint16_t remote, int l4)
+/* That flow loses its way, as a recorded flow does when an eighth one
+ * comes to its set: the set is marked, so that pw_flows is asked. */
+static void seen_lost(struct harness *h, uint16_t local, uint16_t remote, int l4)
 {
+	struct pw_seen_set set;
+	__u64 hash;
 	__u32 idx;
-	__u64 v = (seen_hash(local, remote, l4, &idx) ^ (1ull << 40)) | PW_SEEN_LOCAL;
 
+	hash = seen_hash(local, remote, l4, &idx);
+	set = seen_set(h, idx);
+	pw_seen_forget(&set, hash);
+	set.flags |= PW_SEEN_OVERFLOW;
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(h->skel->maps.pw_seen),
-					     &idx, &v, BPF_ANY), 0);
+					     &idx, &set, BPF_ANY), 0);
 	assert_int_equal(seen_state(h, local, remote, l4), 0);
+}
+
+/* n UDP flows PEER:remote -> SERVER:local whose hashes fall in set idx,
+ * each on its own local port in 50000-50099 (so a port's counts are its
+ * flow's). */
+static void flows_in_set(__u32 idx, uint16_t *local, uint16_t *remote,
+			 unsigned n)
+{
+	unsigned found = 0, l, r;
+	__u32 i;
+
+	for (l = 50000; l < 50100 && found < n; l++)
+		for (r = 1024; r < 65536 && found < n; r++) {
+			seen_hash((uint16_t)l, (uint16_t)r, IPPROTO_UDP, &i);
+			if (i != idx)
+				continue;
+			local[found] = (uint16_t)l;
+			remote[found++] = (uint16_t)r;
+			break;
+		}
+	assert_int_equal(found, n);
 }
 
 static void test_udp_reply_to_an_outbound_flow_is_a_reply(void **state)
@@ -637,8 +674,8 @@ static void test_udp_reply_to_an_outbound_flow_is_a_reply(void **state)
 	}
 }
 
-/* pw_seen answers for a known flow; when another flow has taken its
- * entry, the flow table does, and the entry is filled again. */
+/* pw_seen answers for a known flow; when it has lost its way (its set
+ * marked), the flow table does, and the set is filled again. */
 static void test_the_flow_cache_falls_back_to_the_table(void **state)
 {
 	enum prog in;
@@ -651,10 +688,10 @@ static void test_the_flow_cache_falls_back_to_the_table(void **state)
 		f = udp(false, 50005, 40000);
 		send_spec(&H, TC_OUT, &f);
 		assert_int_equal(seen_state(&H, 50005, 40000, IPPROTO_UDP), PW_SEEN_LOCAL);
-		seen_taken(&H, 50005, 40000, IPPROTO_UDP);
+		seen_lost(&H, 50005, 40000, IPPROTO_UDP);
 		f = udp(true, 50005, 40000);
 		send_spec(&H, in, &f);
-		expect_slot(IPPROTO_UDP, 50005, 0, 1, "the answer, its entry taken");
+		expect_slot(IPPROTO_UDP, 50005, 0, 1, "the answer, its way lost");
 		assert_int_equal(seen_state(&H, 50005, 40000, IPPROTO_UDP), PW_SEEN_LOCAL);
 
 		/* a client's flow, answered by the server */
@@ -665,18 +702,113 @@ static void test_the_flow_cache_falls_back_to_the_table(void **state)
 		send_spec(&H, TC_OUT, &f);
 		assert_int_equal(seen_state(&H, 50005, 40001, IPPROTO_UDP), PW_SEEN_ANSWERED);
 		assert_int_equal(stat_of(&H, PW_STAT_FLOWS_REMOTE), 1);
-		seen_taken(&H, 50005, 40001, IPPROTO_UDP);
+		seen_lost(&H, 50005, 40001, IPPROTO_UDP);
 		/* the server's next datagram finds it in the table: not
 		 * recorded again, and never as its own */
 		send_spec(&H, TC_OUT, &f);
 		assert_int_equal(seen_state(&H, 50005, 40001, IPPROTO_UDP), PW_SEEN_ANSWERED);
 		assert_int_equal(stat_of(&H, PW_STAT_FLOWS_REMOTE), 1);
 		assert_int_equal(stat_of(&H, PW_STAT_FLOWS_LOCAL), 1);
-		seen_taken(&H, 50005, 40001, IPPROTO_UDP);
+		seen_lost(&H, 50005, 40001, IPPROTO_UDP);
 		f = udp(true, 50005, 40001);
 		send_spec(&H, in, &f);
-		expect_slot(IPPROTO_UDP, 50005, 2, 1, "the client's, its entry taken");
+		expect_slot(IPPROTO_UDP, 50005, 2, 1, "the client's, its way lost");
 		assert_int_equal(seen_state(&H, 50005, 40001, IPPROTO_UDP), PW_SEEN_ANSWERED);
+	}
+}
+
+/* A flood of new flows from outside into a set of the server's own
+ * flows: the flood takes the free ways and then its own, never the
+ * server's, so that every answer is still a reply and the set needs no
+ * look at the table. */
+static void test_a_flood_keeps_off_the_servers_flows(void **state)
+{
+	uint16_t local[27], remote[27];
+	struct pw_seen_set set;
+	struct frame_spec f;
+	unsigned i, marked;
+	uint64_t replies;
+	enum prog in;
+
+	(void)state;
+	flows_in_set(1234, local, remote, 27);
+	for (in = XDP_IN; in <= TC_IN; in++) {
+		harness_reset(&H);
+		/* the server's: two, then the flood, then five more */
+		for (i = 0; i < 2; i++) {
+			f = udp(false, local[i], remote[i]);
+			send_spec(&H, TC_OUT, &f);
+		}
+		for (i = 7; i < 27; i++) {
+			f = udp(true, local[i], remote[i]);
+			send_spec(&H, in, &f);
+		}
+		set = seen_set(&H, 1234);
+		for (i = 0, marked = 0; i < PW_SEEN_WAYS; i++)
+			marked += (set.way[i] & PW_SEEN_STATE_MASK) == PW_SEEN_REMOTE;
+		assert_int_equal(marked, PW_SEEN_WAYS - 2);
+		assert_int_equal(seen_state(&H, local[26], remote[26], IPPROTO_UDP),
+				 PW_SEEN_REMOTE);
+		for (i = 2; i < 7; i++) {
+			f = udp(false, local[i], remote[i]);
+			send_spec(&H, TC_OUT, &f);
+		}
+		for (i = 7; i < 27; i++) {
+			f = udp(true, local[i], remote[i]);
+			send_spec(&H, in, &f);
+		}
+		set = seen_set(&H, 1234);
+		assert_false(set.flags & PW_SEEN_OVERFLOW);
+		for (i = 0; i < 7; i++) {
+			assert_int_equal(seen_state(&H, local[i], remote[i], IPPROTO_UDP),
+					 PW_SEEN_LOCAL);
+			f = udp(true, local[i], remote[i]);
+			send_spec(&H, in, &f);
+		}
+		for (i = 0, replies = 0; i < 27; i++)
+			replies += counts_of(&H, IPPROTO_UDP, local[i]).replies;
+		assert_int_equal(replies, 7);
+		assert_int_equal(flows_count(&H), 7);
+	}
+}
+
+/* Eight flows of the server's own on one set of seven ways: one is pushed
+ * out and the set is marked, so that the table still tells every answer
+ * for a reply; a flood into the marked set then takes kept ways too, and
+ * changes nothing of that. */
+static void test_a_full_set_falls_back_to_the_table(void **state)
+{
+	uint16_t local[16], remote[16];
+	uint64_t replies;
+	struct frame_spec f;
+	enum prog in;
+	unsigned i;
+	int round;
+
+	(void)state;
+	flows_in_set(77, local, remote, 16);
+	for (in = XDP_IN; in <= TC_IN; in++) {
+		harness_reset(&H);
+		for (i = 0; i < 8; i++) {
+			f = udp(false, local[i], remote[i]);
+			send_spec(&H, TC_OUT, &f);
+		}
+		assert_int_equal(stat_of(&H, PW_STAT_FLOWS_LOCAL), 8);
+		assert_true(seen_set(&H, 77).flags & PW_SEEN_OVERFLOW);
+		for (round = 1; round <= 2; round++) {
+			for (i = 0; i < 8; i++) {
+				f = udp(true, local[i], remote[i]);
+				send_spec(&H, in, &f);
+			}
+			for (i = 8; i < 16 && round == 1; i++) {
+				f = udp(true, local[i], remote[i]);
+				send_spec(&H, in, &f);
+			}
+			for (i = 0, replies = 0; i < 16; i++)
+				replies += counts_of(&H, IPPROTO_UDP, local[i]).replies;
+			assert_int_equal(replies, 8 * (uint64_t)round);
+		}
+		assert_int_equal(stat_of(&H, PW_STAT_FLOWS_LOCAL), 8);
 	}
 }
 
@@ -1093,6 +1225,8 @@ int main(void)
 		cmocka_unit_test(test_udp_reply_to_an_outbound_flow_is_a_reply),
 		cmocka_unit_test(test_client_packets_stay_unsolicited_after_the_server_answers),
 		cmocka_unit_test(test_the_flow_cache_falls_back_to_the_table),
+		cmocka_unit_test(test_a_flood_keeps_off_the_servers_flows),
+		cmocka_unit_test(test_a_full_set_falls_back_to_the_table),
 		cmocka_unit_test(test_tcp_outbound_connection_replies_are_replies),
 		cmocka_unit_test(test_tcp_inbound_connection_stays_unsolicited),
 		cmocka_unit_test(test_flows_are_keyed_by_the_remote_address),
