@@ -134,7 +134,7 @@ static int open_counters(struct pw_session *s, enum pw_mode mode,
 		pw_session_close(s);
 		pw_session_init(s, &s->iface);
 	}
-	err = pw_session_load(s, false);
+	err = pw_session_load(s, false, mode);
 	if (!err)
 		err = pw_session_declare(s, d);
 	if (!err)

@@ -384,7 +384,7 @@ int cmd_watch(int argc, char **argv)
 	}
 	if (err > 0)
 		pw_warn("bpffs was not mounted (as under 'ip netns exec'); portwitness mounted one, and its counters last only as long as this mount namespace\n");
-	err = pw_session_load(&w.s, true);
+	err = pw_session_load(&w.s, true, w.c.mode);
 	if (err) {
 		rc = pw_cli_runtime(err);
 		goto out;

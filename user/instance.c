@@ -337,7 +337,8 @@ static bool kernel_has_ct_kfuncs(void)
 }
 
 /* ct: the programs that ask conntrack; drops: the drop tracer too. */
-static int load_variant(struct pw_session *s, bool pin, bool ct, bool drops)
+static int load_variant(struct pw_session *s, bool pin, enum pw_mode mode,
+			bool ct, bool drops)
 {
 	enum prog_role r;
 	int err;
@@ -351,6 +352,9 @@ static int load_variant(struct pw_session *s, bool pin, bool ct, bool drops)
 	s->skel->rodata->pw_l2_none = s->iface.l2_none;
 	for (r = 0; r < ROLE_COUNT; r++)
 		bpf_program__set_autoload(prog_of(s->skel, r, !ct), false);
+	bpf_program__set_autoload(prog_of(s->skel, mode == PW_MODE_XDP ?
+					  ROLE_TC_INGRESS : ROLE_XDP_INGRESS, ct),
+				  false);
 	bpf_program__set_autoload(s->skel->progs.pw_kfree_skb, drops);
 	if (pin) {
 		err = prepare_pins(s);
@@ -369,7 +373,7 @@ static int load_variant(struct pw_session *s, bool pin, bool ct, bool drops)
 	return err;
 }
 
-int pw_session_load(struct pw_session *s, bool pin)
+int pw_session_load(struct pw_session *s, bool pin, enum pw_mode mode)
 {
 	struct bpf_map *maps[PW_MAP_COUNT];
 	bool ct = kernel_has_ct_kfuncs();
@@ -390,7 +394,7 @@ int pw_session_load(struct pw_session *s, bool pin)
 			portwitness__destroy(s->skel);
 			s->skel = NULL;
 		}
-		err = load_variant(s, pin, tries[t].ct, tries[t].drops);
+		err = load_variant(s, pin, mode, tries[t].ct, tries[t].drops);
 		if (!err || err == -EPROTO)
 			break;
 		/* Only tracing needs CAP_PERFMON: without it, the rest may load. */

@@ -63,9 +63,10 @@ int pw_bpffs_ensure(void);
 /* Opens the maps pinned for this interface; -ENOENT when there are none,
  * -EPROTO when they are of another layout. */
 int pw_session_open_pinned(struct pw_session *s);
-/* Loads the programs; with pin, the maps are reused from (or pinned to)
- * pin_dir so counters outlive the process. */
-int pw_session_load(struct pw_session *s, bool pin);
+/* Loads the programs for mode (the other mode's ingress program is left
+ * out: the verifier's time for it is most of a start); with pin, the maps
+ * are reused from (or pinned to) pin_dir so counters outlive the process. */
+int pw_session_load(struct pw_session *s, bool pin, enum pw_mode mode);
 /* Attaches ingress and egress, then the drop tracer where it loaded
  * (pw_session_trace_drops). */
 int pw_session_attach(struct pw_session *s, enum pw_mode mode);

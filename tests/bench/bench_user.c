@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < d.n; i++)
 		ports += pw_range_size(&d.v[i]);
 	pw_session_init(&s, &lo);
-	if (pw_session_load(&s, false) || pw_session_declare(&s, &d) ||
+	if (pw_session_load(&s, false, PW_MODE_TC) || pw_session_declare(&s, &d) ||
 	    fill(&s) || pw_snapshot_alloc(&snap)) {
 		fprintf(stderr, "bench_user: cannot load and fill the maps (root?)\n");
 		goto out;

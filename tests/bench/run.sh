@@ -28,20 +28,26 @@ trap 'exit 130' INT TERM
 
 RESULTS=$TMP/results
 : > "$RESULTS"
+# How long each part took (the whole must stay under 10 minutes).
+T0=$SECONDS
+took() { echo "  ($1 took $((SECONDS - T0)) s)"; T0=$SECONDS; }
 
 echo "== 1. per-packet cost of the BPF programs"
 timeout 300 "$ROOT/$OUT/bench/bench_bpf" "$REPEAT" "$ROUNDS" | tee "$TMP/bpf.out" | grep -v '^result '
 grep '^result ' "$TMP/bpf.out" >> "$RESULTS"
+took "test runs"
 
 echo
 echo "== 2. the cost on the wire (veth, sender on CPU 0, receiver on CPU 1)"
 OUT=$OUT timeout 900 bash "$ROOT/tests/bench/wire.sh" | tee "$TMP/wire.out" | grep -v '^result '
 grep '^result ' "$TMP/wire.out" >> "$RESULTS"
+took "the wire"
 
 echo
 echo "== 3, 4. userspace cost and memory"
 timeout 120 "$ROOT/$OUT/bench/bench_user" "$TMP" | tee "$TMP/user.out" | grep -v '^result '
 grep '^result ' "$TMP/user.out" >> "$RESULTS"
+took "userspace and memory"
 
 # A watch of plugNmeet and Snikket in a namespace of our own, idle, at its
 # default interval (15 s), exporting a textfile, for WATCH_S seconds (two
@@ -68,6 +74,8 @@ echo "  CPU ${cpu_h} ms per hour ($(( (t1 - t0) / 1000 )) us in ${WATCH_S} s); V
 echo "result watch.cpu_ms_per_hour $cpu_h" >> "$RESULTS"
 echo "result watch.rss_kib $rss" >> "$RESULTS"
 kill "$WATCH_PID"; wait "$WATCH_PID" 2>/dev/null; WATCH_PID=
+took "the watch"
+echo "  (make bench took $SECONDS s in all)"
 
 echo
 echo "== targets"
