@@ -39,6 +39,11 @@ struct pw_decl_table {
 	 * loader sets it to 0 once passed, and the programs read the clock
 	 * only while it is not. */
 	__u64 ct_udp_until_ns;
+	/* verify --probe (pw_probe.h): enum pw_probe_state. Ingress reads
+	 * it for every unsolicited packet to a declared port, the drop
+	 * tracer for every drop it counts: it shares the first cache line
+	 * with what the tracer reads first. */
+	__u32 probe_state;
 	/* Drop tracing (pw_drops.h). The tracepoint sees every drop of the
 	 * host, so a drop counts only for a packet received on one of these
 	 * interfaces (0 = unused) of this network namespace (the inode
@@ -46,13 +51,14 @@ struct pw_decl_table {
 	__u32 netns_ino;
 	__u32 drop_ifindex[PW_DROP_IFACES];
 	/* enum pw_drop_class of each drop reason value; all zero (nothing
-	 * traced) until the loader has read the kernel's BTF. */
+	 * traced) until the loader has read the kernel's BTF. The reasons of
+	 * a socket's or the firewall's drop are low values (NO_SOCKET 3,
+	 * NETFILTER_DROP 12 on 6.x), in that first line too. */
 	__u8 drop_class[PW_DROP_REASONS];
-	/* verify --probe (pw_probe.h): enum pw_probe_state, the verify that
-	 * set it (its pid, so that a killed one's is taken over), and the
-	 * payload a probe datagram must carry, byte for byte. */
-	__u32 probe_state;
+	/* The verify that set probe_state: its pid, so that a killed one's
+	 * is taken over. */
 	__u32 probe_owner;
+	/* The payload a probe datagram must carry, byte for byte. */
 	__u64 probe_payload[sizeof(struct pw_probe_payload) / 8];
 };
 
