@@ -116,12 +116,14 @@ __noinline __u32 pw_flow_lookup(const struct pw_flow_key *key, __u32 remember)
 	state = pw_seen_find(set, hash);
 	if (state)
 		return state;
-	way = pw_seen_free(set);
-	if (remember && way && !(set->flags & PW_SEEN_OVERFLOW)) {
-		/* the common case inline: an empty way, which needs no
-		 * choice (pw_seen_put does the rest) */
-		__sync_val_compare_and_swap(way, 0, hash | PW_SEEN_REMOTE);
-		return 0;
+	if (remember && !(set->flags & PW_SEEN_OVERFLOW)) {
+		/* A new flow from outside, the common case inline: an empty
+		 * way needs no choice (pw_seen_put makes the others). */
+		way = pw_seen_free(set);
+		if (way) {
+			__sync_val_compare_and_swap(way, 0, hash | PW_SEEN_REMOTE);
+			return 0;
+		}
 	}
 	if (set->flags & PW_SEEN_OVERFLOW) {
 		f = bpf_map_lookup_elem(&pw_flows, key);
