@@ -717,6 +717,20 @@ static void test_the_flow_cache_falls_back_to_the_table(void **state)
 	}
 }
 
+/* One datagram of each flow from..to-1 of local/remote, through prog:
+ * inbound (client to server) or out (server to client). */
+static void send_flows(enum prog prog, bool inbound, const uint16_t *local,
+		       const uint16_t *remote, unsigned from, unsigned to)
+{
+	struct frame_spec f;
+	unsigned i;
+
+	for (i = from; i < to; i++) {
+		f = udp(inbound, local[i], remote[i]);
+		send_spec(&H, prog, &f);
+	}
+}
+
 /* A flood of new flows from outside into a set of the server's own
  * flows: the flood takes the free ways and then its own, never the
  * server's, so that every answer is still a reply and the set needs no
@@ -725,7 +739,6 @@ static void test_a_flood_keeps_off_the_servers_flows(void **state)
 {
 	uint16_t local[27], remote[27];
 	struct pw_seen_set set;
-	struct frame_spec f;
 	unsigned i, marked;
 	uint64_t replies;
 	enum prog in;
@@ -735,36 +748,22 @@ static void test_a_flood_keeps_off_the_servers_flows(void **state)
 	for (in = XDP_IN; in <= TC_IN; in++) {
 		harness_reset(&H);
 		/* the server's: two, then the flood, then five more */
-		for (i = 0; i < 2; i++) {
-			f = udp(false, local[i], remote[i]);
-			send_spec(&H, TC_OUT, &f);
-		}
-		for (i = 7; i < 27; i++) {
-			f = udp(true, local[i], remote[i]);
-			send_spec(&H, in, &f);
-		}
+		send_flows(TC_OUT, false, local, remote, 0, 2);
+		send_flows(in, true, local, remote, 7, 27);
 		set = seen_set(&H, 1234);
 		for (i = 0, marked = 0; i < PW_SEEN_WAYS; i++)
 			marked += (set.way[i] & PW_SEEN_STATE_MASK) == PW_SEEN_REMOTE;
 		assert_int_equal(marked, PW_SEEN_WAYS - 2);
 		assert_int_equal(seen_state(&H, local[26], remote[26], IPPROTO_UDP),
 				 PW_SEEN_REMOTE);
-		for (i = 2; i < 7; i++) {
-			f = udp(false, local[i], remote[i]);
-			send_spec(&H, TC_OUT, &f);
-		}
-		for (i = 7; i < 27; i++) {
-			f = udp(true, local[i], remote[i]);
-			send_spec(&H, in, &f);
-		}
+		send_flows(TC_OUT, false, local, remote, 2, 7);
+		send_flows(in, true, local, remote, 7, 27);
 		set = seen_set(&H, 1234);
 		assert_false(set.flags & PW_SEEN_OVERFLOW);
-		for (i = 0; i < 7; i++) {
+		for (i = 0; i < 7; i++)
 			assert_int_equal(seen_state(&H, local[i], remote[i], IPPROTO_UDP),
 					 PW_SEEN_LOCAL);
-			f = udp(true, local[i], remote[i]);
-			send_spec(&H, in, &f);
-		}
+		send_flows(in, true, local, remote, 0, 7);
 		for (i = 0, replies = 0; i < 27; i++)
 			replies += counts_of(&H, IPPROTO_UDP, local[i]).replies;
 		assert_int_equal(replies, 7);
@@ -780,7 +779,6 @@ static void test_a_full_set_falls_back_to_the_table(void **state)
 {
 	uint16_t local[16], remote[16];
 	uint64_t replies;
-	struct frame_spec f;
 	enum prog in;
 	unsigned i;
 	int round;
@@ -789,21 +787,13 @@ static void test_a_full_set_falls_back_to_the_table(void **state)
 	flows_in_set(77, local, remote, 16);
 	for (in = XDP_IN; in <= TC_IN; in++) {
 		harness_reset(&H);
-		for (i = 0; i < 8; i++) {
-			f = udp(false, local[i], remote[i]);
-			send_spec(&H, TC_OUT, &f);
-		}
+		send_flows(TC_OUT, false, local, remote, 0, 8);
 		assert_int_equal(stat_of(&H, PW_STAT_FLOWS_LOCAL), 8);
 		assert_true(seen_set(&H, 77).flags & PW_SEEN_OVERFLOW);
 		for (round = 1; round <= 2; round++) {
-			for (i = 0; i < 8; i++) {
-				f = udp(true, local[i], remote[i]);
-				send_spec(&H, in, &f);
-			}
-			for (i = 8; i < 16 && round == 1; i++) {
-				f = udp(true, local[i], remote[i]);
-				send_spec(&H, in, &f);
-			}
+			send_flows(in, true, local, remote, 0, 8);
+			if (round == 1)	/* the flood, into the marked set */
+				send_flows(in, true, local, remote, 8, 16);
 			for (i = 0, replies = 0; i < 16; i++)
 				replies += counts_of(&H, IPPROTO_UDP, local[i]).replies;
 			assert_int_equal(replies, 8 * (uint64_t)round);
