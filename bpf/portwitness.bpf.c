@@ -116,15 +116,6 @@ __noinline __u32 pw_flow_lookup(const struct pw_flow_key *key, __u32 remember)
 	state = pw_seen_find(set, hash);
 	if (state)
 		return state;
-	if (remember && !(set->flags & PW_SEEN_OVERFLOW)) {
-		/* A new flow from outside, the common case inline: an empty
-		 * way needs no choice (pw_seen_put makes the others). */
-		way = pw_seen_free(set);
-		if (way) {
-			__sync_val_compare_and_swap(way, 0, hash | PW_SEEN_REMOTE);
-			return 0;
-		}
-	}
 	if (set->flags & PW_SEEN_OVERFLOW) {
 		f = bpf_map_lookup_elem(&pw_flows, key);
 		if (f) {
@@ -132,6 +123,11 @@ __noinline __u32 pw_flow_lookup(const struct pw_flow_key *key, __u32 remember)
 			pw_seen_write(set, hash, state);
 			return state;
 		}
+	} else if (remember && (way = pw_seen_free(set))) {
+		/* A new flow from outside, the common case inline: an empty
+		 * way needs no choice (pw_seen_put makes the others). */
+		__sync_val_compare_and_swap(way, 0, hash | PW_SEEN_REMOTE);
+		return 0;
 	}
 	if (remember)
 		pw_seen_write(set, hash, PW_SEEN_REMOTE);
@@ -576,7 +572,7 @@ static __always_inline void pw_refusal_of(struct __sk_buff *skb,
  * remote side began: pw_seen says so, else conntrack (ct) when it knows,
  * else it is ours. Any other TCP packet needs nothing: its SYN said who
  * began the connection. A UDP packet of a known flow costs a look at its
- * pw_seen entry. */
+ * pw_seen set. */
 static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 {
 	struct pw_flow_key key;

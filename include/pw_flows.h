@@ -144,8 +144,8 @@ static inline __u64 *pw_seen_free(struct pw_seen_set *s)
  * way if it has one (a remote mark never over a kept state), else an
  * empty way, else a remote one, else a kept one (which marks the set,
  * and which a remote mark may take only in a marked set). The search for
- * a free way starts at one the hash picks, so that the one replaced is as
- * good as random. 1 when done or nothing is to be done, 0 when another
+ * a way to replace starts at one the hash picks, so that the one replaced
+ * is as good as random. 1 when done or nothing is to be done, 0 when another
  * CPU changed the way in between. Passes with an early exit each, rather
  * than one pass ranking the ways: the BPF verifier walks every path. */
 static inline int pw_seen_try_put(struct pw_seen_set *s, __u64 hash,
@@ -164,13 +164,10 @@ static inline int pw_seen_try_put(struct pw_seen_set *s, __u64 hash,
 			goto write;
 		}
 	}
-	for (i = 0, w = start; i < PW_SEEN_WAYS; i++) {
-		way = pw_seen_way(s, w);
-		old = *(volatile __u64 *)way;
-		if (!old)
-			goto write;
-		w = w + 1 < PW_SEEN_WAYS ? w + 1 : 0;
-	}
+	way = pw_seen_free(s);
+	old = 0;
+	if (way)
+		goto write;
 	for (i = 0, w = start; i < PW_SEEN_WAYS; i++) {
 		way = pw_seen_way(s, w);
 		old = *(volatile __u64 *)way;
