@@ -105,12 +105,14 @@ bg() {
 	PIDS+=("$BG")
 }
 
-# Waits (5 s at most) until portwitness is attached to the server's veth.
+# Waits (5 s at most) until portwitness is attached to the server's veth:
+# its own ingress program (another XDP program may be there already) and
+# its egress filter.
 wait_attached() {
 	local i
 	for i in $(seq 50); do
 		if [ "$(pw_filters ingress)" -gt 0 ] ||
-		   ip -n "$NS_S" link show dev "$DEV_S" | grep -q 'prog/xdp'; then
+		   ip -d -n "$NS_S" link show dev "$DEV_S" | grep -q 'prog/xdp id [0-9]* name pw_xdp'; then
 			[ "$(pw_filters egress)" -gt 0 ] && return 0
 		fi
 		sleep 0.1
