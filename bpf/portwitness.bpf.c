@@ -390,10 +390,24 @@ static __always_inline void pw_count_inbound(const struct pw_frame *fr,
 		pw_probe_inbound(fr, p, slot, key);
 }
 
+/* When the headers lie beyond the linear part, pull them in once and
+ * parse again. Not inlined: the rare path stays out of the hot one's
+ * registers (a static function, verified where it is called). */
+static __noinline int pw_parse_pulled(struct __sk_buff *skb, bool ingress,
+				      struct pw_frame *fr, struct pw_pkt *p)
+{
+	bpf_skb_pull_data(skb, skb->len < PW_PULL_MAX ? skb->len : PW_PULL_MAX);
+	fr->data = (void *)(long)skb->data;
+	fr->end = (void *)(long)skb->data_end;
+	return pw_parse(fr->data, fr->end, skb->len, pw_l2_none, ingress, p);
+}
+
 /* TC sees the linear part of the skb directly; when headers lie beyond it,
- * pull them in once and parse again. */
+ * pull them in once and parse again. *paged: the skb had data beyond its
+ * linear part as it came (before any pull). */
 static __always_inline int pw_parse_skb(struct __sk_buff *skb, bool ingress,
-					struct pw_frame *fr, struct pw_pkt *p)
+					struct pw_frame *fr, struct pw_pkt *p,
+					bool *paged)
 {
 	int r;
 
@@ -401,15 +415,24 @@ static __always_inline int pw_parse_skb(struct __sk_buff *skb, bool ingress,
 	fr->xdp = false;
 	fr->data = (void *)(long)skb->data;
 	fr->end = (void *)(long)skb->data_end;
+	*paged = skb->len > fr->end - fr->data;
 	r = pw_parse(fr->data, fr->end, skb->len, pw_l2_none, ingress, p);
-	if (r == PW_PARSE_SHORT && skb->len > fr->end - fr->data) {
-		bpf_skb_pull_data(skb, skb->len < PW_PULL_MAX ?
-				  skb->len : PW_PULL_MAX);
-		fr->data = (void *)(long)skb->data;
-		fr->end = (void *)(long)skb->data_end;
-		r = pw_parse(fr->data, fr->end, skb->len, pw_l2_none, ingress, p);
-	}
+	if (r == PW_PARSE_SHORT && *paged)
+		r = pw_parse_pulled(skb, ingress, fr, p);
 	return r;
+}
+
+/* A frame whose lengths fail against its linear part: parsed again
+ * against its whole length when it has fragments (jumbo frames,
+ * xdp.frags). Not inlined, as pw_parse_pulled. */
+static __noinline int pw_parse_frags(struct xdp_md *ctx, struct pw_pkt *p)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 len = bpf_xdp_get_buff_len(ctx);
+
+	if (len <= end - data)
+		return PW_PARSE_MALFORMED;
+	return pw_parse(data, end, len, pw_l2_none, true, p);
 }
 
 static __always_inline int pw_xdp(struct xdp_md *ctx, bool ct)
@@ -421,18 +444,14 @@ static __always_inline int pw_xdp(struct xdp_md *ctx, bool ct)
 		.end = (void *)(long)ctx->data_end,
 	};
 	struct pw_pkt p;
-	__u32 linear = fr.end - fr.data, len;
 	int r;
 
 	/* The lengths in the headers are checked against the linear part;
 	 * only a frame that fails that may have more in fragments (jumbo
 	 * frames, xdp.frags), so only that one pays for asking. */
-	r = pw_parse(fr.data, fr.end, linear, pw_l2_none, true, &p);
-	if (r == PW_PARSE_MALFORMED) {
-		len = bpf_xdp_get_buff_len(ctx);
-		if (len > linear)
-			r = pw_parse(fr.data, fr.end, len, pw_l2_none, true, &p);
-	}
+	r = pw_parse(fr.data, fr.end, fr.end - fr.data, pw_l2_none, true, &p);
+	if (r == PW_PARSE_MALFORMED)
+		r = pw_parse_frags(ctx, &p);
 	pw_count_inbound(&fr, ct, r, &p, 1);
 	return XDP_PASS;
 }
@@ -442,12 +461,13 @@ static __always_inline int pw_tc_in(struct __sk_buff *skb, bool ct)
 	struct pw_frame fr;
 	struct pw_pkt p;
 	__u32 segs = 1;
+	bool paged;
 	int r;
 
-	r = pw_parse_skb(skb, true, &fr, &p);
-	/* gso_segs lies at the far end of the buffer; a SYN is never part
-	 * of an aggregate (GRO and LRO flush on it), so it need not look. */
-	if (r == PW_PARSE_L4 &&
+	r = pw_parse_skb(skb, true, &fr, &p, &paged);
+	/* Only a buffer that may be an aggregate reads gso_segs (see
+	 * PW_AGGREGATE_LINEAR_MIN), and not a SYN (GRO and LRO flush on it). */
+	if (r == PW_PARSE_L4 && (paged || p.ip_len > PW_AGGREGATE_LINEAR_MIN) &&
 	    !(p.l4proto == IPPROTO_TCP && (p.tcp_flags & TCP_FLAG_SYN)) &&
 	    skb->gso_segs > 1)
 		segs = skb->gso_segs;
@@ -579,9 +599,10 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 	struct pw_frame fr;
 	struct pw_pkt p;
 	__u32 who = 0, state;
+	bool paged;
 	int r;
 
-	r = pw_parse_skb(skb, false, &fr, &p);
+	r = pw_parse_skb(skb, false, &fr, &p, &paged);
 	if (r == PW_PARSE_MALFORMED || r == PW_PARSE_SHORT) {
 		pw_stat_inc(PW_STAT_EGRESS_UNPARSED);
 		return TC_ACT_UNSPEC;

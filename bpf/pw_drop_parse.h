@@ -36,6 +36,7 @@ static __always_inline __u32 pw_drop_parse_ipv4(const struct iphdr *iph,
 		return 0;
 	}
 	p->l4proto = iph->protocol;
+	p->ip_len = bpf_ntohs(iph->tot_len);
 	pw_addr_v4(p->remote_addr, iph->saddr);
 	*r = PW_PARSE_L4;
 	return iph->ihl * 4;
@@ -55,6 +56,7 @@ static __always_inline __u32 pw_drop_parse_ipv6(unsigned char *l3,
 	if (ip6->version != 6)
 		return 0;
 	__builtin_memcpy(p->remote_addr, &ip6->saddr, sizeof(p->remote_addr));
+	p->ip_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
 	next = ip6->nexthdr;
 	for (i = 0; i < PW_IPV6_EXT_MAX; i++) {
 		switch (next) {
@@ -167,11 +169,11 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 	}
 	__builtin_memcpy(&p->remote_port, &tcp[0], 2);
 	__builtin_memcpy(&p->local_port, &tcp[2], 2);
-	/* As at ingress: a SYN is never part of an aggregate, and neither
-	 * is a buffer with all its data in the head (GRO merges into frags
-	 * or a frag list). */
+	/* As at ingress: a SYN is never part of an aggregate, and a linear
+	 * buffer only when it is long enough (PW_AGGREGATE_LINEAR_MIN). */
 	*segs = 1;
-	if (!(p->tcp_flags & TCP_FLAG_SYN) && skb->data_len) {
+	if (!(p->tcp_flags & TCP_FLAG_SYN) &&
+	    (skb->data_len || p->ip_len > PW_AGGREGATE_LINEAR_MIN)) {
 		shinfo = (void *)(head + skb->end);
 		if (!bpf_probe_read_kernel(&gso, sizeof(gso), &shinfo->gso_segs) &&
 		    gso > 1)

@@ -519,6 +519,9 @@ static void test_bytes_are_the_ip_length_with_or_without_vlan(void **state)
 				 (unsigned long long)b[i], (unsigned long long)b[0]);
 }
 
+/* The test run's skb is linear: this is the aggregate copied into one
+ * buffer, which reads gso_segs for its length (PW_AGGREGATE_LINEAR_MIN);
+ * the paged ones are test_drops_gso's, on the wire. */
 static void test_gro_aggregate_counts_every_segment(void **state)
 {
 	struct frame_spec f = { V4, .l4 = IPPROTO_TCP, .tcp_flags = TH_ACK,
