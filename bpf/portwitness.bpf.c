@@ -176,8 +176,7 @@ __noinline int pw_flow_record(const struct pw_flow_key *key, __u32 who,
 			who = f->initiator;
 	}
 	set = pw_seen_set_of(key, &hash);
-	if (set)
-		pw_seen_write(set, hash, pw_seen_recorded(who));
+	pw_seen_write(set, hash, pw_seen_recorded(who));
 	return 0;
 }
 
@@ -465,10 +464,7 @@ static __always_inline int pw_tc_in(struct __sk_buff *skb, bool ct)
 	int r;
 
 	r = pw_parse_skb(skb, true, &fr, &p, &paged);
-	/* Only a buffer that may be an aggregate reads gso_segs (see
-	 * PW_AGGREGATE_LINEAR_MIN), and not a SYN (GRO and LRO flush on it). */
-	if (r == PW_PARSE_L4 && (paged || p.ip_len > PW_AGGREGATE_LINEAR_MIN) &&
-	    !(p.l4proto == IPPROTO_TCP && (p.tcp_flags & TCP_FLAG_SYN)) &&
+	if (r == PW_PARSE_L4 && pw_may_be_aggregate(&p, paged) &&
 	    skb->gso_segs > 1)
 		segs = skb->gso_segs;
 	pw_count_inbound(&fr, ct, r, &p, segs);

@@ -39,14 +39,8 @@
 #define PW_PULL_MAX	512	/* bytes TC pulls into the linear area to parse */
 #define PW_L3_OFF_MAX	(14 + 4 * PW_VLAN_MAX)	/* where IP starts, at most */
 
-/* Which buffers may be aggregates (GRO, LRO, a sender's GSO), whose
- * gso_segs, at the far end of the buffer, says how many wire packets they
- * stand for: one with paged data (GRO merges into frags or a frag list,
- * never into the head; TCP and UDP GSO put their payload in pages), and
- * a linear one only when its IP length is over this, in case an aggregate
- * was copied into one buffer on its way: two segments of IPv4's default
- * MSS (536) are longer. Where an aggregate of smaller segments were
- * linear, it would count as one packet. */
+/* The IP length over which a linear buffer may be an aggregate
+ * (pw_may_be_aggregate). */
 #define PW_AGGREGATE_LINEAR_MIN	576
 
 #endif

@@ -169,11 +169,8 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 	}
 	__builtin_memcpy(&p->remote_port, &tcp[0], 2);
 	__builtin_memcpy(&p->local_port, &tcp[2], 2);
-	/* As at ingress: a SYN is never part of an aggregate, and a linear
-	 * buffer only when it is long enough (PW_AGGREGATE_LINEAR_MIN). */
 	*segs = 1;
-	if (!(p->tcp_flags & TCP_FLAG_SYN) &&
-	    (skb->data_len || p->ip_len > PW_AGGREGATE_LINEAR_MIN)) {
+	if (pw_may_be_aggregate(p, skb->data_len)) {
 		shinfo = (void *)(head + skb->end);
 		if (!bpf_probe_read_kernel(&gso, sizeof(gso), &shinfo->gso_segs) &&
 		    gso > 1)

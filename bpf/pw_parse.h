@@ -34,6 +34,23 @@ struct pw_pkt {
 	__u8 family;		/* 4 or 6 */
 };
 
+/* Whether a parsed packet may be an aggregate (GRO, LRO, a sender's GSO),
+ * whose gso_segs, at the far end of the buffer, says how many wire
+ * packets it stands for; paged: the buffer has data beyond its linear
+ * part. A paged one may (GRO merges into frags or a frag list, never into
+ * the head; TCP and UDP GSO put their payload in pages); a linear one
+ * only when its IP length is over PW_AGGREGATE_LINEAR_MIN, in case an
+ * aggregate was copied into one buffer on its way: two segments of IPv4's
+ * default MSS (536) are longer. Where an aggregate of smaller segments
+ * were linear, it would count as one packet. Never a TCP SYN (tcp_flags
+ * is 0 for UDP): GRO and LRO flush on it. */
+static __always_inline bool pw_may_be_aggregate(const struct pw_pkt *p,
+						bool paged)
+{
+	return (paged || p->ip_len > PW_AGGREGATE_LINEAR_MIN) &&
+	       !(p->tcp_flags & TCP_FLAG_SYN);
+}
+
 /* Where the packet lies: what the conntrack lookup needs to read its
  * addresses again, and to name the packet to the kernel. */
 struct pw_frame {
