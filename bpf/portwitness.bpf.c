@@ -464,9 +464,8 @@ static __always_inline int pw_tc_in(struct __sk_buff *skb, bool ct)
 	int r;
 
 	r = pw_parse_skb(skb, true, &fr, &p, &paged);
-	if (r == PW_PARSE_L4 && pw_may_be_aggregate(&p, paged) &&
-	    skb->gso_segs > 1)
-		segs = skb->gso_segs;
+	if (r == PW_PARSE_L4 && pw_may_be_aggregate(&p, paged))
+		segs = pw_wire_segs(&p, skb->gso_segs, skb->gso_size);
 	pw_count_inbound(&fr, ct, r, &p, segs);
 	return TC_ACT_UNSPEC;
 }

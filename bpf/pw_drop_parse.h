@@ -121,7 +121,7 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 	__u8 tcp[14];
 	bool v4;
 	__u32 off;
-	__u16 gso;
+	__u16 gso[2];	/* gso_size, gso_segs */
 	int r, i;
 
 	if (!head || nh == PW_NH_UNSET)
@@ -171,10 +171,11 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 	__builtin_memcpy(&p->local_port, &tcp[2], 2);
 	*segs = 1;
 	if (pw_may_be_aggregate(p, skb->data_len)) {
+		/* gso_size and gso_segs lie side by side, as they have since
+		 * 2.6: one read. */
 		shinfo = (void *)(head + skb->end);
-		if (!bpf_probe_read_kernel(&gso, sizeof(gso), &shinfo->gso_segs) &&
-		    gso > 1)
-			*segs = gso;
+		if (!bpf_probe_read_kernel(gso, sizeof(gso), &shinfo->gso_size))
+			*segs = pw_wire_segs(p, gso[1], gso[0]);
 	}
 	return PW_PARSE_L4;
 }

@@ -51,6 +51,27 @@ static __always_inline bool pw_may_be_aggregate(const struct pw_pkt *p,
 	       !(p->tcp_flags & TCP_FLAG_SYN);
 }
 
+/* How many wire packets a buffer that may be an aggregate stands for:
+ * its gso_segs when set. A gso_size with gso_segs 0 is a sender's GSO
+ * buffer the kernel has not checked (SKB_GSO_DODGY: a VM's through tap
+ * or vhost-net, a VPN daemon's through tun, a packet socket's with a
+ * virtio-net header). The kernel cuts such a buffer into segments of
+ * gso_size bytes of payload, and sets gso_segs, only if it segments it,
+ * which it never does for a buffer delivered to a local socket; so the
+ * count is computed the kernel's way. At most 65535, as gso_segs holds. */
+static __always_inline __u32 pw_wire_segs(const struct pw_pkt *p,
+					  __u32 gso_segs, __u32 gso_size)
+{
+	__u32 payload = p->ip_len - p->hdr_len, segs;
+
+	if (gso_segs)
+		return gso_segs;
+	if (!gso_size || payload <= gso_size)
+		return 1;
+	segs = (payload + gso_size - 1) / gso_size;
+	return segs < 0xffff ? segs : 0xffff;
+}
+
 /* Where the packet lies: what the conntrack lookup needs to read its
  * addresses again, and to name the packet to the kernel. */
 struct pw_frame {

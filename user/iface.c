@@ -9,7 +9,9 @@
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/ethtool.h>
 #include <linux/netlink.h>
+#include <linux/sockios.h>
 #include <linux/rtnetlink.h>
 #include "iface.h"
 #include "log.h"
@@ -30,6 +32,19 @@ bool pw_iface_name_ok(const char *name)
 		    (unsigned char)name[i] <= ' ' || name[i] == 0x7f)
 			return false;
 	return true;
+}
+
+/* Whether the driver of name is driver (ethtool's driver information). */
+static bool driver_is(int fd, const char *name, const char *driver)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_data = (void *)&info;
+	return ioctl(fd, SIOCETHTOOL, &ifr) == 0 &&
+	       !strncmp(info.driver, driver, sizeof(info.driver));
 }
 
 int pw_iface_resolve(const char *name, struct pw_iface *out)
@@ -69,6 +84,7 @@ int pw_iface_resolve(const char *name, struct pw_iface *out)
 		       strerror(errno));
 		goto out;
 	}
+	out->tun = driver_is(fd, name, "tun");
 	switch (ifr.ifr_hwaddr.sa_family) {
 	case ARPHRD_ETHER:
 		break;

@@ -9,6 +9,7 @@ struct pw_iface {
 	char name[IF_NAMESIZE];
 	int ifindex;
 	bool l2_none;	/* no link-layer header: tun, wireguard, ppp */
+	bool tun;	/* a tun or tap device: a VM's or a VPN's end */
 };
 
 /* A name an interface can have (it becomes a path under bpffs). */

@@ -817,6 +817,9 @@ int pw_session_attach(struct pw_session *s, enum pw_mode mode)
 	drops = trace_drops(s) == 0;
 	if (mode == PW_MODE_XDP) {
 		err = xdp_attach(s, ingress_fd, reuse ? prev.ingress_prog_id : 0);
+		if (!err && !reuse && s->iface.tun)
+			pw_warn("%s is a tun/tap device: XDP there sees a GSO buffer (a VM's, a VPN daemon's) as one frame and counts it as one packet; --mode tc counts its segments\n",
+				s->iface.name);
 	} else {
 		err = tc_attach(s->iface.ifindex, BPF_TC_INGRESS, ingress_fd,
 				reuse, &in->tc_ingress_handle,

@@ -215,19 +215,19 @@ static uint64_t flows_count(struct harness *h)
 	return n;
 }
 
-/* Runs one frame; returns the kernel's error, and checks the verdict. */
-static int run_frame(struct harness *h, enum prog p, const uint8_t *frame,
-		     size_t len, uint32_t gso_segs)
+/* Runs one frame; returns the kernel's error, and checks the verdict.
+ * ctx: the skb's fields for TC (gso_segs, gso_size), or NULL. */
+static int run_frame_ctx(struct harness *h, enum prog p, const uint8_t *frame,
+			 size_t len, struct __sk_buff *ctx)
 {
-	struct __sk_buff ctx = { .gso_segs = gso_segs };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
 		    .data_size_in = (__u32)len, .repeat = 1);
 	uint32_t want = p == XDP_IN ? XDP_PASS_VERDICT : TC_UNSPEC_VERDICT;
 	int err;
 
-	if (p != XDP_IN && gso_segs) {
-		opts.ctx_in = &ctx;
-		opts.ctx_size_in = sizeof(ctx);
+	if (p != XDP_IN && ctx) {
+		opts.ctx_in = ctx;
+		opts.ctx_size_in = sizeof(*ctx);
 	}
 	err = bpf_prog_test_run_opts(prog_fd(h, p), &opts);
 	if (err)
@@ -236,6 +236,14 @@ static int run_frame(struct harness *h, enum prog p, const uint8_t *frame,
 		fail_msg("%s returned verdict %u for a %zu-byte frame; expected %u (pass it on, always)",
 			 prog_label[p], opts.retval, len, want);
 	return 0;
+}
+
+static int run_frame(struct harness *h, enum prog p, const uint8_t *frame,
+		     size_t len, uint32_t gso_segs)
+{
+	struct __sk_buff ctx = { .gso_segs = gso_segs };
+
+	return run_frame_ctx(h, p, frame, len, gso_segs ? &ctx : NULL);
 }
 
 static void send_spec(struct harness *h, enum prog p, const struct frame_spec *f)
@@ -539,6 +547,45 @@ static void test_gro_aggregate_counts_every_segment(void **state)
 	assert_int_equal(s.unsolicited, 3);
 	/* three segments, each with its own 20 + 20 bytes of headers */
 	assert_int_equal(s.bytes, ip_len + 2 * 40);
+}
+
+/* A sender's buffer the kernel has not checked (SKB_GSO_DODGY, from a
+ * VM): gso_segs 0, gso_size set. It counts as its payload over gso_size,
+ * rounded up: 3000 bytes in segments of 1400 are 3 packets; a buffer of
+ * one segment's payload, or none, is 1. On the wire: test_drops_gso's
+ * tap device. */
+static void test_unchecked_gso_counts_its_segments(void **state)
+{
+	static const struct {
+		uint32_t gso_size, payload, want;
+	} cases[] = {
+		{ 1400, 3000, 3 }, { 1000, 3000, 3 }, { 3000, 3000, 1 },
+		{ 4000, 3000, 1 }, { 0, 3000, 1 }, { 1, 600, 600 },
+	};
+	uint8_t buf[4096];
+	size_t ip_off, l4_off, len, i;
+	uint32_t ip_len;
+	struct port_counts s;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct frame_spec f = { V4, .l4 = IPPROTO_TCP, .tcp_flags = TH_ACK,
+					.sport = 40000, .dport = 443,
+					.payload = cases[i].payload };
+		struct __sk_buff ctx = { .gso_size = cases[i].gso_size };
+
+		harness_reset(&H);
+		len = build_frame(&f, buf, &ip_off, &l4_off, &ip_len);
+		assert_int_equal(run_frame_ctx(&H, TC_IN, buf, len, &ctx), 0);
+		s = counts_of(&H, IPPROTO_TCP, 443);
+		if (s.unsolicited != cases[i].want ||
+		    s.bytes != ip_len + (cases[i].want - 1) * 40)
+			fail_msg("gso_size %u, %u bytes of payload, gso_segs 0: expected %u packets and %u bytes, got %llu and %llu",
+				 cases[i].gso_size, cases[i].payload, cases[i].want,
+				 ip_len + (cases[i].want - 1) * 40,
+				 (unsigned long long)s.unsolicited,
+				 (unsigned long long)s.bytes);
+	}
 }
 
 /* ---- replies are not evidence ---- */
@@ -1215,6 +1262,7 @@ int main(void)
 		cmocka_unit_test(test_mutated_frames_are_each_counted_once),
 		cmocka_unit_test(test_bytes_are_the_ip_length_with_or_without_vlan),
 		cmocka_unit_test(test_gro_aggregate_counts_every_segment),
+		cmocka_unit_test(test_unchecked_gso_counts_its_segments),
 		cmocka_unit_test(test_udp_reply_to_an_outbound_flow_is_a_reply),
 		cmocka_unit_test(test_client_packets_stay_unsolicited_after_the_server_answers),
 		cmocka_unit_test(test_the_flow_cache_falls_back_to_the_table),

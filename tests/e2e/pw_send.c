@@ -10,11 +10,18 @@
  *   pw_send udp-serve PORT SECONDS [DELAY_MS]   echo every datagram (IPv4
  *       and IPv6), DELAY_MS late, until SECONDS have passed
  *   pw_send raw-udp IFACE DSTMAC SRC4 DST4 PORT COUNT [TPID:VID ...]
- *           [size=BYTES] [nonlinear]
+ *           [size=BYTES] [nonlinear] [tcp] [gso=MSS]
  *       hand-built Ethernet frames with the given VLAN tags, outer first,
  *       each an IPv4/UDP datagram of BYTES (default 16; IP length +28);
  *       nonlinear: a frame over a page holds only its Ethernet header in
- *       the skb's linear part (a virtio-net header with hdr_len 0)
+ *       the skb's linear part (a virtio-net header with hdr_len 0);
+ *       tcp: a TCP segment (ACK, IP length +40) instead;
+ *       gso=MSS: the frame is a sender's TCP GSO buffer of MSS-byte
+ *       segments, as a VM hands one over through tap or vhost-net: a
+ *       virtio-net header that asks the kernel to segment it, which
+ *       marks it SKB_GSO_DODGY with gso_segs 0 until it is checked;
+ *       tap: IFACE is a tap device (ip tuntap ... vnet_hdr): the frames
+ *       are written to it, so they arrive on it as a VM's would
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,10 +31,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/if_packet.h>
+#include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -293,14 +302,43 @@ static uint16_t ip_checksum(const uint8_t *h, size_t len)
 	return (uint16_t)~sum;
 }
 
+/* Writes count copies of msg (a virtio-net header, then the frame) to
+ * the tap device name. */
+static int tap_write(const char *name, const uint8_t *msg, size_t len,
+		     unsigned count)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	unsigned i, sent = 0;
+	int fd = open("/dev/net/tun", O_RDWR);
+
+	if (fd < 0) {
+		perror("pw_send: /dev/net/tun");
+		return 70;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		perror("pw_send: TUNSETIFF");
+		return 70;
+	}
+	for (i = 0; i < count; i++)
+		if (write(fd, msg, len) == (ssize_t)len)
+			sent++;
+		else
+			perror("pw_send: write to the tap");
+	printf("sent %u\n", sent);
+	close(fd);
+	return sent == count ? 0 : 1;
+}
+
 static int raw_udp(int argc, char **argv)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	unsigned mac[6], count, port, i, sent = 0, tpid, vid;
 	static uint8_t msg[sizeof(struct virtio_net_hdr) + 64 + RAW_PAYLOAD_MAX];
 	uint8_t *frame = msg + sizeof(struct virtio_net_hdr), *p = frame, *ip;
-	unsigned size = 16, iplen;
-	int fd, t, nonlinear = 0;
+	unsigned size = 16, iplen, l4len, mss = 0;
+	int fd, t, nonlinear = 0, tcp = 0, tap = 0;
+	struct virtio_net_hdr *vh = (struct virtio_net_hdr *)msg;
 	size_t off;
 
 	if (argc < 8 || sscanf(argv[3], "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1],
@@ -313,8 +351,21 @@ static int raw_udp(int argc, char **argv)
 		*p++ = (uint8_t)mac[i];
 	memcpy(p, "\x02\x00\x00\x00\x00\x02", 6);
 	p += 6;
-	for (t = 8; t < argc && t < 13; t++) {
+	for (t = 8; t < argc && t < 15; t++) {
+		if (!strcmp(argv[t], "tap")) {
+			tap = nonlinear = 1;
+			continue;
+		}
 		if (!strcmp(argv[t], "nonlinear")) {
+			nonlinear = 1;
+			continue;
+		}
+		if (!strcmp(argv[t], "tcp")) {
+			tcp = 1;
+			continue;
+		}
+		if (!strncmp(argv[t], "gso=", 4)) {
+			mss = num(argv[t] + 4, RAW_PAYLOAD_MAX);
 			nonlinear = 1;
 			continue;
 		}
@@ -331,13 +382,16 @@ static int raw_udp(int argc, char **argv)
 	}
 	*p++ = 0x08;
 	*p++ = 0x00;
+	if (mss && !tcp)
+		return 64;
 	ip = p;
-	iplen = 28 + size;
+	l4len = tcp ? 20 : 8;
+	iplen = 20 + l4len + size;
 	ip[0] = 0x45;
 	ip[2] = (uint8_t)(iplen >> 8);
 	ip[3] = (uint8_t)iplen;
 	ip[8] = 64;
-	ip[9] = IPPROTO_UDP;
+	ip[9] = tcp ? IPPROTO_TCP : IPPROTO_UDP;
 	if (inet_pton(AF_INET, argv[4], ip + 12) != 1 ||
 	    inet_pton(AF_INET, argv[5], ip + 16) != 1)
 		return 64;
@@ -348,11 +402,44 @@ static int raw_udp(int argc, char **argv)
 	p[1] = 0x40;
 	p[2] = (uint8_t)(port >> 8);
 	p[3] = (uint8_t)port;
-	p[4] = (uint8_t)((8 + size) >> 8);	/* UDP length; checksum 0: none */
-	p[5] = (uint8_t)(8 + size);
-	memset(p + 8, 'p', size);
-	p += 8 + size;
+	if (tcp) {
+		p[4] = 1;		/* sequence number */
+		p[12] = 5 << 4;		/* data offset */
+		p[13] = 0x10;		/* ACK */
+		p[14] = 0xff;		/* window */
+		/* With NEEDS_CSUM the kernel finishes the checksum from the
+		 * pseudo-header's sum here; without it, 0 is a bad checksum
+		 * the receiving stack drops after ingress has counted it. */
+		if (mss) {
+			uint8_t ph[12];
+			uint16_t sum;
 
+			memcpy(ph, ip + 12, 8);
+			ph[8] = 0;
+			ph[9] = IPPROTO_TCP;
+			ph[10] = (uint8_t)((l4len + size) >> 8);
+			ph[11] = (uint8_t)(l4len + size);
+			sum = (uint16_t)~ip_checksum(ph, sizeof(ph));
+			p[16] = (uint8_t)(sum >> 8);
+			p[17] = (uint8_t)sum;
+		}
+	} else {
+		p[4] = (uint8_t)((8 + size) >> 8);	/* UDP length; checksum 0: none */
+		p[5] = (uint8_t)(8 + size);
+	}
+	if (mss) {
+		vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		vh->gso_size = (uint16_t)mss;
+		vh->hdr_len = (uint16_t)(p + l4len - frame);
+		vh->csum_start = (uint16_t)(p - frame);
+		vh->csum_offset = 16;
+	}
+	memset(p + l4len, 'p', size);
+	p += l4len + size;
+
+	if (tap)
+		return tap_write(argv[2], msg, (size_t)(p - msg), count);
 	fd = socket(AF_PACKET, SOCK_RAW, 0);
 	if (fd < 0) {
 		perror("pw_send: packet socket");
