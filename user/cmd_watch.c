@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +240,9 @@ static int tick(struct watch *w, bool at_exit)
 		log_line(w, &rep);
 	}
 	pw_report_free(&rep);
+	/* What an interval allocated is free again: hand it back, so that
+	 * an idle watch's resident size is what it keeps. */
+	malloc_trim(0);
 	return 0;
 }
 
@@ -403,6 +407,7 @@ int cmd_watch(int argc, char **argv)
 		goto out;
 	}
 	w.s.hist->window_s = w.window_s;
+	malloc_trim(0);		/* loading parsed the kernel's BTF */
 	since = (time_t)w.s.inst.counters_since;
 	pw_info("watching %s (%s); counters since %s", w.s.iface.name,
 		pw_mode_name(w.c.mode), ctime(&since));

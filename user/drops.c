@@ -78,34 +78,61 @@ int pw_drop_classes(const struct btf *btf, uint8_t *cls)
 	return 0;
 }
 
-/* The running kernel's BTF, read once; NULL when it has none. */
-static struct btf *kernel_btf(void)
-{
-	static struct btf *btf;
-	static bool tried;
+/* The running kernel's drop reasons, read from its BTF once. The BTF
+ * itself (over 10 MiB parsed) is not kept: a watch lives for months. */
+struct reason_name {
+	uint32_t val;
+	char *name;		/* the kernel's: SKB_DROP_REASON_NO_SOCKET */
+};
 
-	if (!tried) {
-		tried = true;
-		btf = btf__load_vmlinux_btf();
+static struct {
+	bool tried;
+	int err;		/* of pw_drop_classes, or -ENOENT: no BTF */
+	uint8_t cls[PW_DROP_REASONS];
+	struct reason_name *names;
+	size_t n;
+} kernel;
+
+static void kernel_reasons_read(void)
+{
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	const char *name;
+	struct btf *btf;
+	int i;
+
+	if (kernel.tried)
+		return;
+	kernel.tried = true;
+	memset(kernel.cls, PW_DROP_IGNORE, PW_DROP_REASONS);
+	kernel.err = -ENOENT;
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return;
+	kernel.err = pw_drop_classes(btf, kernel.cls);
+	t = reason_enum(btf);
+	kernel.names = t ? calloc(btf_vlen(t), sizeof(*kernel.names)) : NULL;
+	for (i = 0; kernel.names && i < btf_vlen(t); i++) {
+		e = btf_enum(t) + i;
+		name = btf__name_by_offset(btf, e->name_off);
+		if (!name || !(kernel.names[kernel.n].name = strdup(name)))
+			continue;
+		kernel.names[kernel.n++].val = (uint32_t)e->val;
 	}
-	return btf;
+	btf__free(btf);
 }
 
 int pw_drop_reasons_load(uint8_t *cls)
 {
-	struct btf *btf = kernel_btf();
-
-	if (!btf) {
-		memset(cls, PW_DROP_IGNORE, PW_DROP_REASONS);
-		return -ENOENT;
-	}
-	return pw_drop_classes(btf, cls);
+	kernel_reasons_read();
+	memcpy(cls, kernel.cls, PW_DROP_REASONS);
+	return kernel.err;
 }
 
-const char *pw_drop_reason_name_btf(const struct btf *btf, uint32_t reason,
-				    char *buf, size_t len)
+/* name (the kernel's, or NULL) as pw_drop_reason_name gives it. */
+static const char *reason_display(const char *name, uint32_t reason,
+				  char *buf, size_t len)
 {
-	const char *name = reason_btf_name(btf, reason);
 	size_t i;
 
 	if (!name) {
@@ -123,9 +150,22 @@ const char *pw_drop_reason_name_btf(const struct btf *btf, uint32_t reason,
 	return buf;
 }
 
+const char *pw_drop_reason_name_btf(const struct btf *btf, uint32_t reason,
+				    char *buf, size_t len)
+{
+	return reason_display(reason_btf_name(btf, reason), reason, buf, len);
+}
+
 const char *pw_drop_reason_name(uint32_t reason, char *buf, size_t len)
 {
-	return pw_drop_reason_name_btf(kernel_btf(), reason, buf, len);
+	const char *name = NULL;
+	size_t i;
+
+	kernel_reasons_read();
+	for (i = 0; i < kernel.n && !name; i++)
+		if (kernel.names[i].val == reason)
+			name = kernel.names[i].name;
+	return reason_display(name, reason, buf, len);
 }
 
 /* What a link dump says of one device: what it sits on. */
