@@ -3,8 +3,9 @@
  * BPF_PROG_TEST_RUN, for every packet class, against three references
  * (tests/bench/ref.bpf.c). Rounds are interleaved: in each round every
  * program of a class runs once, REPEAT times, so a drift of the machine's
- * speed moves them together; ratios are taken within a round and the
- * median over rounds is printed.
+ * speed moves them together, and the order turns from round to round, so
+ * that none always runs first or last; ratios are taken within a round
+ * and the median over rounds is printed.
  *
  * Output: a table on stdout, then one "result KEY VALUE" line per figure
  * the target check reads. */
@@ -213,22 +214,31 @@ static void forget_flow(const struct pkt_class *c)
 	}
 }
 
-/* Each run is a flow's first packet: one packet per run, many runs, for
- * every program alike (the flow is forgotten before each). */
-static double first_packet_ns(int prog, const struct pkt_class *c,
-			      const uint8_t *frame, size_t len)
+/* One round of a class, the round-th: ns[r], ns per packet of each
+ * program, the order turned by one each round. A flow's first packet
+ * runs once per run (the flow forgotten before each), 20,000 runs per
+ * program, taken in turn. */
+static int round_ns(const struct pkt_class *c, bool xdp, const uint8_t *frame,
+		    size_t len, unsigned round, double ns[R_COUNT])
 {
-	double sum = 0, d;
-	unsigned n = 20000, j;
+	unsigned n = c->first_packet ? 20000 : 1, i, k, r;
+	double d;
 
-	for (j = 0; j < n; j++) {
-		forget_flow(c);
-		d = run_ns(prog, frame, len, 1);
-		if (d < 0)
-			return d;
-		sum += d;
+	for (r = 0; r < R_COUNT; r++)
+		ns[r] = 0;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < R_COUNT; k++) {
+			r = (round + k) % R_COUNT;
+			if (c->first_packet)
+				forget_flow(c);
+			d = run_ns(prog_of(r, xdp, c->egress), frame, len,
+				   c->first_packet ? 1 : repeat);
+			if (d < 0)
+				return -1;
+			ns[r] += d / n;
+		}
 	}
-	return sum / n;
+	return 0;
 }
 
 struct row {
@@ -249,13 +259,12 @@ static int measure(const struct pkt_class *c, bool xdp, struct row *row)
 	if (!c->first_packet && prime(c, frame, len))
 		return -1;
 	for (i = 0; i < rounds; i++) {
-		for (r = 0; r < R_COUNT; r++) {
-			ns[r][i] = c->first_packet ?
-				first_packet_ns(prog_of(r, xdp, c->egress), c, frame, len) :
-				run_ns(prog_of(r, xdp, c->egress), frame, len, repeat);
-			if (ns[r][i] < 0)
-				return -1;
-		}
+		double one[R_COUNT];
+
+		if (round_ns(c, xdp, frame, len, i, one))
+			return -1;
+		for (r = 0; r < R_COUNT; r++)
+			ns[r][i] = one[r];
 		ratio[i] = (ns[R_PW][i] - ns[R_EMPTY][i]) /
 			   (ns[ideal][i] - ns[R_EMPTY][i]);
 	}
