@@ -10,7 +10,7 @@
  *   pw_send udp-serve PORT SECONDS [DELAY_MS]   echo every datagram (IPv4
  *       and IPv6), DELAY_MS late, until SECONDS have passed
  *   pw_send raw-udp IFACE DSTMAC SRC4 DST4 PORT COUNT [TPID:VID ...]
- *           [size=BYTES] [nonlinear] [tcp] [gso=MSS]
+ *           [size=BYTES] [nonlinear] [tcp] [gso=MSS] [tap]
  *       hand-built Ethernet frames with the given VLAN tags, outer first,
  *       each an IPv4/UDP datagram of BYTES (default 16; IP length +28);
  *       nonlinear: a frame over a page holds only its Ethernet header in
