@@ -105,25 +105,27 @@ bg() {
 	PIDS+=("$BG")
 }
 
-# Waits (5 s at most) until portwitness is attached to the server's veth:
-# its own ingress program (another XDP program may be there already) and
-# its egress filter.
+# wait_attached [ERRFILE [DEV]]: waits (5 s at most) until portwitness is
+# attached to the server's DEV (its veth by default): its own ingress
+# program (another XDP program may be there already) and its egress
+# filter. ERRFILE: what to show if it does not.
 wait_attached() {
-	local i
+	local i dev=${2:-$DEV_S}
 	for i in $(seq 50); do
-		if [ "$(pw_filters ingress)" -gt 0 ] ||
-		   ip -d -n "$NS_S" link show dev "$DEV_S" | grep -q 'prog/xdp id [0-9]* name pw_xdp'; then
-			[ "$(pw_filters egress)" -gt 0 ] && return 0
+		if [ "$(pw_filters ingress "$dev")" -gt 0 ] ||
+		   ip -d -n "$NS_S" link show dev "$dev" | grep -q 'prog/xdp id [0-9]* name pw_xdp'; then
+			[ "$(pw_filters egress "$dev")" -gt 0 ] && return 0
 		fi
 		sleep 0.1
 	done
-	fail "portwitness did not attach to $DEV_S within 5 s${1:+: $(cat "$1" 2>/dev/null)}"
+	fail "portwitness did not attach to $dev within 5 s${1:+: $(cat "$1" 2>/dev/null)}"
 }
 
-# How many portwitness filters are on the server's veth ingress or egress
-# (pw_tc_ingress / pw_tc_ingr_ct, pw_tc_egress / pw_tc_egr_ct).
+# pw_filters ingress|egress [DEV]: how many portwitness filters are on the
+# server's DEV (its veth by default) in that direction (pw_tc_ingress /
+# pw_tc_ingr_ct, pw_tc_egress / pw_tc_egr_ct).
 pw_filters() {
-	ip netns exec "$NS_S" tc filter show dev "$DEV_S" "$1" | grep -c "pw_tc_${1:0:3}"
+	ip netns exec "$NS_S" tc filter show dev "${2:-$DEV_S}" "$1" | grep -c "pw_tc_${1:0:3}"
 }
 
 # jq over a file, failing the test on a parse error.

@@ -55,12 +55,7 @@ json=$TMP/dodgy.json
 bg "${IN_S[@]}" "$PW" verify -i "$TAP" --ports 'vm=5301/tcp' -d 2 --json \
 	> "$json" 2> "$TMP/dodgy.err"
 vpid=$BG
-for i in $(seq 50); do
-	in_server tc filter show dev "$TAP" ingress | grep -q pw_tc_ing &&
-		in_server tc filter show dev "$TAP" egress | grep -q pw_tc_egr && break
-	[ "$i" = 50 ] && fail "portwitness did not attach to $TAP within 5 s: $(cat "$TMP/dodgy.err")"
-	sleep 0.1
-done
+wait_attached "$TMP/dodgy.err" "$TAP"
 in_server "$SEND" raw-udp "$TAP" "$tapmac" 198.18.1.2 198.18.1.1 5301 4 tap tcp gso=1000 size=2500 \
 	> /dev/null || fail "writing GSO buffers to the tap"
 wait $vpid
