@@ -26,22 +26,6 @@ static const struct btf_type *reason_enum(const struct btf *btf)
 	return id > 0 ? btf__type_by_id(btf, id) : NULL;
 }
 
-/* The kernel's name of a reason value, or NULL. */
-static const char *reason_btf_name(const struct btf *btf, uint32_t reason)
-{
-	const struct btf_type *t = btf ? reason_enum(btf) : NULL;
-	const struct btf_enum *e;
-	int i;
-
-	if (!t)
-		return NULL;
-	e = btf_enum(t);
-	for (i = 0; i < btf_vlen(t); i++)
-		if ((uint32_t)e[i].val == reason)
-			return btf__name_by_offset(btf, e[i].name_off);
-	return NULL;
-}
-
 int pw_drop_classes(const struct btf *btf, uint8_t *cls)
 {
 	const struct btf_type *t = reason_enum(btf);
@@ -78,63 +62,73 @@ int pw_drop_classes(const struct btf *btf, uint8_t *cls)
 	return 0;
 }
 
-/* The running kernel's drop reasons, read from its BTF once. The BTF
- * itself (over 10 MiB parsed) is not kept: a watch lives for months. */
+/* The drop reasons' classes and names, from the running kernel's BTF
+ * (read once) unless pw_drop_reasons_from gave others. The BTF itself
+ * (over 10 MiB parsed) is not kept: a watch lives for months. */
 struct reason_name {
 	uint32_t val;
 	char *name;		/* the kernel's: SKB_DROP_REASON_NO_SOCKET */
 };
 
 static struct {
-	bool tried;
+	bool set;
 	int err;		/* of pw_drop_classes, or -ENOENT: no BTF */
 	uint8_t cls[PW_DROP_REASONS];
 	struct reason_name *names;
 	size_t n;
-} kernel;
+} reasons;
 
-static void kernel_reasons_read(void)
+void pw_drop_reasons_from(const struct btf *btf)
 {
-	const struct btf_type *t;
+	const struct btf_type *t = btf ? reason_enum(btf) : NULL;
 	const struct btf_enum *e;
 	const char *name;
-	struct btf *btf;
 	int i;
 
-	if (kernel.tried)
-		return;
-	kernel.tried = true;
-	memset(kernel.cls, PW_DROP_IGNORE, PW_DROP_REASONS);
-	kernel.err = -ENOENT;
-	btf = btf__load_vmlinux_btf();
-	if (!btf)
-		return;
-	kernel.err = pw_drop_classes(btf, kernel.cls);
-	t = reason_enum(btf);
-	kernel.names = t ? calloc(btf_vlen(t), sizeof(*kernel.names)) : NULL;
-	for (i = 0; kernel.names && i < btf_vlen(t); i++) {
+	while (reasons.n)
+		free(reasons.names[--reasons.n].name);
+	free(reasons.names);
+	reasons.names = NULL;
+	reasons.set = true;
+	memset(reasons.cls, PW_DROP_IGNORE, PW_DROP_REASONS);
+	reasons.err = btf ? pw_drop_classes(btf, reasons.cls) : -ENOENT;
+	reasons.names = t ? calloc(btf_vlen(t), sizeof(*reasons.names)) : NULL;
+	for (i = 0; reasons.names && i < btf_vlen(t); i++) {
 		e = btf_enum(t) + i;
 		name = btf__name_by_offset(btf, e->name_off);
-		if (!name || !(kernel.names[kernel.n].name = strdup(name)))
+		if (!name || !(reasons.names[reasons.n].name = strdup(name)))
 			continue;
-		kernel.names[kernel.n++].val = (uint32_t)e->val;
+		reasons.names[reasons.n++].val = (uint32_t)e->val;
 	}
+}
+
+static void reasons_read(void)
+{
+	struct btf *btf;
+
+	if (reasons.set)
+		return;
+	btf = btf__load_vmlinux_btf();
+	pw_drop_reasons_from(btf);
 	btf__free(btf);
 }
 
 int pw_drop_reasons_load(uint8_t *cls)
 {
-	kernel_reasons_read();
-	memcpy(cls, kernel.cls, PW_DROP_REASONS);
-	return kernel.err;
+	reasons_read();
+	memcpy(cls, reasons.cls, PW_DROP_REASONS);
+	return reasons.err;
 }
 
-/* name (the kernel's, or NULL) as pw_drop_reason_name gives it. */
-static const char *reason_display(const char *name, uint32_t reason,
-				  char *buf, size_t len)
+const char *pw_drop_reason_name(uint32_t reason, char *buf, size_t len)
 {
+	const char *name = NULL;
 	size_t i;
 
+	reasons_read();
+	for (i = 0; i < reasons.n && !name; i++)
+		if (reasons.names[i].val == reason)
+			name = reasons.names[i].name;
 	if (!name) {
 		snprintf(buf, len, "reason_%u", reason);
 		return buf;
@@ -148,24 +142,6 @@ static const char *reason_display(const char *name, uint32_t reason,
 	if (len)
 		buf[i] = '\0';
 	return buf;
-}
-
-const char *pw_drop_reason_name_btf(const struct btf *btf, uint32_t reason,
-				    char *buf, size_t len)
-{
-	return reason_display(reason_btf_name(btf, reason), reason, buf, len);
-}
-
-const char *pw_drop_reason_name(uint32_t reason, char *buf, size_t len)
-{
-	const char *name = NULL;
-	size_t i;
-
-	kernel_reasons_read();
-	for (i = 0; i < kernel.n && !name; i++)
-		if (kernel.names[i].val == reason)
-			name = kernel.names[i].name;
-	return reason_display(name, reason, buf, len);
 }
 
 /* What a link dump says of one device: what it sits on. */

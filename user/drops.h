@@ -15,16 +15,16 @@ struct btf;
  * and CONSUMED are no drop, every other reason is "other". -ENOENT when
  * btf has no such enum, or not the two reasons portwitness tells apart. */
 int pw_drop_classes(const struct btf *btf, uint8_t *cls);
-/* The classes of the running kernel's drop reasons (its BTF is read
+/* The classes of the drop reasons (the running kernel's BTF is read
  * once): 0, or -ENOENT (no BTF, no drop reasons) with cls all ignore. */
 int pw_drop_reasons_load(uint8_t *cls);
 /* "netfilter_drop", "no_socket", "socket_rcvbuff": the kernel's name
  * without SKB_DROP_REASON_, in lower case; "reason_N" for a value the
- * kernel's BTF (as loaded) does not name. */
+ * BTF (as read) does not name. */
 const char *pw_drop_reason_name(uint32_t reason, char *buf, size_t len);
-/* Names the same way from a given BTF (for tests). */
-const char *pw_drop_reason_name_btf(const struct btf *btf, uint32_t reason,
-				    char *buf, size_t len);
+/* Takes the classes and names from btf (NULL: none) in place of the
+ * running kernel's; what is needed of btf is copied (for tests). */
+void pw_drop_reasons_from(const struct btf *btf);
 
 /* The interface of this index, then those its received packets reach
  * the IP layer on: the bridge or bond it is a port of, VLANs, macvlans and

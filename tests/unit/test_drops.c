@@ -53,19 +53,25 @@ static void test_reasons_are_resolved_by_name_not_number(void **state)
 	assert_int_equal(cls[3], PW_DROP_OTHER);
 	assert_int_equal(cls[200], PW_DROP_IGNORE);	/* MAX is no reason */
 	assert_int_equal(cls[5], PW_DROP_IGNORE);	/* no such value */
-	assert_string_equal(pw_drop_reason_name_btf(btf, 41, buf, sizeof(buf)),
-			    "netfilter_drop");
-	assert_string_equal(pw_drop_reason_name_btf(btf, 17, buf, sizeof(buf)),
-			    "ip_rpfilter");
-	assert_string_equal(pw_drop_reason_name_btf(btf, 1, buf, sizeof(buf)),
-			    "consumed");
-	assert_string_equal(pw_drop_reason_name_btf(btf, 65539, buf, sizeof(buf)),
-			    "reason_65539");
-	assert_string_equal(pw_drop_reason_name_btf(NULL, 3, buf, sizeof(buf)),
-			    "reason_3");
-	/* Cut to the buffer, still a string. */
-	assert_string_equal(pw_drop_reason_name_btf(btf, 3, buf, 7), "socket");
+	/* The names are kept, the BTF is not. */
+	pw_drop_reasons_from(btf);
 	btf__free(btf);
+	assert_int_equal(pw_drop_reasons_load(cls), 0);
+	assert_int_equal(cls[41], PW_DROP_FIREWALL);
+	assert_string_equal(pw_drop_reason_name(41, buf, sizeof(buf)),
+			    "netfilter_drop");
+	assert_string_equal(pw_drop_reason_name(17, buf, sizeof(buf)),
+			    "ip_rpfilter");
+	assert_string_equal(pw_drop_reason_name(1, buf, sizeof(buf)),
+			    "consumed");
+	assert_string_equal(pw_drop_reason_name(65539, buf, sizeof(buf)),
+			    "reason_65539");
+	/* Cut to the buffer, still a string. */
+	assert_string_equal(pw_drop_reason_name(3, buf, 7), "socket");
+	pw_drop_reasons_from(NULL);
+	assert_int_equal(pw_drop_reasons_load(cls), -ENOENT);
+	assert_string_equal(pw_drop_reason_name(3, buf, sizeof(buf)),
+			    "reason_3");
 }
 
 static void test_a_kernel_without_the_two_reasons_is_not_traced(void **state)
