@@ -170,7 +170,7 @@ static int time_intervals(struct timed *tm, struct pw_snapshot *snap,
 	}
 	tm->read_ms = median(read);
 	tm->rest_ms = median(rest);
-	tm->all_ms = median(all);
+	tm->all_ms = median(all);	/* sorts all */
 	tm->min_ms = all[0];
 	tm->max_ms = all[ROUNDS - 1];
 	rc = 0;
