@@ -158,10 +158,13 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 		__builtin_memcpy(tcp, &h.raw[sizeof(h.v6)], sizeof(tcp));
 	else if (bpf_probe_read_kernel(tcp, sizeof(tcp), l4))
 		return PW_PARSE_MALFORMED;
+	/* The headers a segment of an aggregate repeats (pw_wire_segs). */
 	if (p->l4proto == IPPROTO_TCP) {
 		p->tcp_flags = tcp[13];
+		p->hdr_len = off + (tcp[12] >> 4) * 4;
 	} else {
 		p->tcp_flags = 0;
+		p->hdr_len = off + 8;
 		udp->payload = l4 + 8;
 		udp->len = ((__u32)tcp[4] << 8 | tcp[5]);
 		udp->len = udp->len > 8 ? udp->len - 8 : 0;
@@ -169,6 +172,10 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 	}
 	__builtin_memcpy(&p->remote_port, &tcp[0], 2);
 	__builtin_memcpy(&p->local_port, &tcp[2], 2);
+	/* As ingress judges it (pw_parse): headers longer than the packet
+	 * are nothing to count, nor to divide an aggregate by. */
+	if (p->hdr_len > p->ip_len)
+		return PW_PARSE_MALFORMED;
 	*segs = 1;
 	if (pw_may_be_aggregate(p, skb->data_len)) {
 		/* gso_size and gso_segs lie side by side, as they have since

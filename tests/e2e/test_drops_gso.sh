@@ -64,6 +64,20 @@ expect "$(jqf '.ranges[0].bytes' "$json")" $((4 * (2500 + 3 * 40))) \
 	"bytes of 4 buffers of 2500 bytes of payload, 40 of headers a segment"
 expect "$(jqf '.ranges[0].no_listener' "$json")" 12 "segments refused for no listener"
 expect "$(jqf '.malformed' "$json")" 0 "malformed"
+# A payload that is an exact multiple of gso_size: the segments are
+# counted from the payload alone (2000 / 1000), not from the IP length,
+# which holds the headers too (2040 would make 3).
+json=$TMP/dodgy2.json
+bg "${IN_S[@]}" "$PW" verify -i "$TAP" --ports 'vm=5302/tcp' -d 2 --json \
+	> "$json" 2> "$TMP/dodgy2.err"
+vpid=$BG
+wait_attached "$TMP/dodgy2.err" "$TAP"
+in_server "$SEND" raw-udp "$TAP" "$tapmac" 198.18.1.2 198.18.1.1 5302 2 tap tcp gso=1000 size=2000 \
+	> /dev/null || fail "writing GSO buffers to the tap"
+wait $vpid
+expect "$(jqf '.ranges[0].packets' "$json")" 4 "packets of 2 buffers of 2 full segments"
+expect "$(jqf '.ranges[0].no_listener' "$json")" 4 \
+	"segments of 2 buffers of 2 full segments refused for no listener (the drop tracer's count)"
 # XDP on the tap: it would count each buffer once, and says so.
 in_server "$PW" verify -i "$TAP" --ports 'vm=5301/tcp' -d 1 --mode xdp > /dev/null 2> "$TMP/xdp.err"
 grep -q "is a tun/tap device: XDP there sees a GSO buffer .* as one frame" "$TMP/xdp.err" ||
