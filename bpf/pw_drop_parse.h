@@ -122,6 +122,7 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 	bool v4;
 	__u32 off;
 	__u16 gso[2];	/* gso_size, gso_segs */
+	__s64 l3_len;
 	int r, i;
 
 	if (!head || nh == PW_NH_UNSET)
@@ -149,6 +150,14 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 		   pw_drop_parse_ipv6(head + nh, &h.v6, p, &r);
 	if (r != PW_PARSE_L4)
 		return r;
+	/* BIG TCP: an aggregate over 64k carries 0 in its IP length, and
+	 * its length is then the buffer's from the IP header, as ingress
+	 * takes it (pw_parse); otherwise a 0 stays, and fails below. */
+	if (p->ip_len == (v4 ? 0 : sizeof(h.v6))) {
+		l3_len = (__s64)skb->len + (skb->data - head) - nh;
+		if (l3_len > 0xffff + (v4 ? 0 : (__s64)sizeof(h.v6)))
+			p->ip_len = l3_len;
+	}
 	l4 = head + nh + off;
 	if (p->l4proto != IPPROTO_TCP && p->l4proto != IPPROTO_UDP)
 		return PW_PARSE_OTHER_L4;
