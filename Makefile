@@ -93,7 +93,7 @@ $(OUT)/user/%.o: user/%.c $(SKEL) | $(OUT)/user
 
 $(BIN): $(USER_OBJS) $(MAIN_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(LDLIBS) -o $@
 
 # The default-route interface of the namespace it runs in.
 RUN_IFACE ?= $(shell ip -o route show default 2>/dev/null | \
@@ -106,7 +106,7 @@ run: $(BIN)
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(USER_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -MMD -MP $^ $(LDLIBS) -lcmocka -pthread -o $@
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter -MMD -MP $(filter %.c %.o,$^) $(LDLIBS) -lcmocka -pthread -o $@
 
 $(BPF_TEST_BIN): tests/bpf/bpf_test_run.c tests/bpf/pw_frames.h $(USER_OBJS) | $(OUT)/tests
 	$(call msg,CC,$@)
@@ -142,7 +142,7 @@ $(BENCH)/bench_bpf: tests/bench/bench_bpf.c tests/bpf/pw_frames.h $(SKEL) $(BENC
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf -I$(BENCH) -MMD -MP $< $(LDLIBS) -o $@
 $(BENCH)/bench_user: tests/bench/bench_user.c $(USER_OBJS) | $(BENCH)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $(filter %.c %.o,$^) $(LDLIBS) -o $@
 $(BENCH)/wire_gen: tests/bench/wire_gen.c | $(BENCH)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< -o $@
@@ -174,7 +174,7 @@ bench: $(BIN) $(BENCH)/bench_bpf $(BENCH)/bench_user $(BENCH)/wire_gen $(BENCH)/
 FUZZ_SECONDS ?= 120
 $(OUT)/fuzz_decl: tests/fuzz/fuzz_decl.c user/decl.c user/profiles.c user/services.c | $(OUT)/tests
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser $^ -lyaml -o $@
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser $(filter %.c,$^) -lyaml -o $@
 fuzz: $(OUT)/fuzz_decl
 	@mkdir -p $(OUT)/fuzz-corpus
 	$(OUT)/fuzz_decl -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \

@@ -62,9 +62,13 @@ static __always_inline __u32 pw_slot(const struct pw_pkt *p)
 	return pw_slot_of(p->l4proto, p->local_port);
 }
 
-/* The dense index + 1 of a slot; 0 = undeclared. */
+/* The dense index + 1 of a slot; 0 = undeclared. The compiler knows a
+ * slot's bound (a swapped 16-bit port, plus a protocol's offset) and would
+ * drop the mask as redundant; verifiers before 6.10 do not know it (a byte
+ * swap leaves them an unbounded value), so barrier_var keeps the mask. */
 static __always_inline __u32 pw_index1(__u32 slot)
 {
+	barrier_var(slot);
 	return pw_decl.index1[slot & (PW_PORT_SLOTS - 1)];
 }
 
@@ -101,23 +105,27 @@ static __always_inline __u32 pw_seen_recorded(__u32 who)
  * begun outside, unless conntrack says otherwise, and then the caller
  * records it). A global function: the verifier checks it once, not along
  * every path of the parser of its callers. */
-__noinline __u32 pw_flow_lookup(const struct pw_flow_key *key, __u32 remember)
+__noinline __u32 pw_flow_lookup(const struct pw_flow_key *arg, __u32 remember)
 {
 	struct pw_seen_set *set;
+	struct pw_flow_key key;
 	struct pw_flow *f;
 	__u64 hash, *way;
 	__u32 state;
 
-	if (!key)
+	if (!arg)
 		return 0;
-	set = pw_seen_set_of(key, &hash);
+	/* A map key on this function's own stack: 6.1 takes no argument
+	 * memory of a global function as one. */
+	__builtin_memcpy(&key, arg, sizeof(key));
+	set = pw_seen_set_of(&key, &hash);
 	if (!set)
 		return 0;
 	state = pw_seen_find(set, hash);
 	if (state)
 		return state;
 	if (set->flags & PW_SEEN_OVERFLOW) {
-		f = bpf_map_lookup_elem(&pw_flows, key);
+		f = bpf_map_lookup_elem(&pw_flows, &key);
 		if (f) {
 			state = pw_seen_recorded(f->initiator);
 			pw_seen_write(set, hash, state);
@@ -157,25 +165,27 @@ static __always_inline bool pw_ct_worth_asking(const struct pw_pkt *p)
  * BPF_NOEXIST keeps what another packet recorded first (and the set gets
  * that); BPF_ANY overwrites (this host's SYN begins a new connection over
  * a stale entry). */
-__noinline int pw_flow_record(const struct pw_flow_key *key, __u32 who,
+__noinline int pw_flow_record(const struct pw_flow_key *arg, __u32 who,
 			      __u64 flags)
 {
 	struct pw_flow flow = { .initiator = who };
 	struct pw_seen_set *set;
+	struct pw_flow_key key;
 	struct pw_flow *f;
 	__u64 hash;
 
-	if (!key)
+	if (!arg)
 		return 0;
-	if (bpf_map_update_elem(&pw_flows, key, &flow, flags) == 0) {
+	__builtin_memcpy(&key, arg, sizeof(key));	/* as pw_flow_lookup */
+	if (bpf_map_update_elem(&pw_flows, &key, &flow, flags) == 0) {
 		pw_stat_inc(who == PW_FLOW_LOCAL ? PW_STAT_FLOWS_LOCAL :
 						   PW_STAT_FLOWS_REMOTE);
 	} else {
-		f = bpf_map_lookup_elem(&pw_flows, key);
+		f = bpf_map_lookup_elem(&pw_flows, &key);
 		if (f)
 			who = f->initiator;
 	}
-	set = pw_seen_set_of(key, &hash);
+	set = pw_seen_set_of(&key, &hash);
 	pw_seen_write(set, hash, pw_seen_recorded(who));
 	return 0;
 }
@@ -738,7 +748,7 @@ static __always_inline void pw_probe_drop(const struct pw_pkt *p,
 	if (p->l4proto == IPPROTO_UDP && udp->len == sizeof(pp.payload) &&
 	    udp->linear)
 		readable = !bpf_probe_read_kernel(pp.payload, sizeof(pp.payload),
-						  udp->payload);
+						  (void *)udp->payload);
 	pw_probe_dropped(&pp, cls, reason, readable);
 }
 
@@ -752,11 +762,15 @@ int BPF_PROG(pw_kfree_skb, struct sk_buff *skb, void *location,
 	struct pw_port_drops *d;
 	struct pw_flow_key key;
 	struct pw_pkt p;
-	__u32 cls, slot, index1, idx, segs = 1;
+	__u32 cls, slot, index1, idx, r, segs = 1;
 
-	cls = (__u32)reason < PW_DROP_REASONS ?
-	      pw_decl.drop_class[(__u32)reason & (PW_DROP_REASONS - 1)] :
-	      PW_DROP_OTHER;
+	r = (__u32)reason;
+	if (r < PW_DROP_REASONS) {
+		barrier_var(r);	/* the mask the verifier sees */
+		cls = pw_decl.drop_class[r & (PW_DROP_REASONS - 1)];
+	} else {
+		cls = PW_DROP_OTHER;
+	}
 	if (cls == PW_DROP_IGNORE || !pw_drop_is_ours(skb))
 		return 0;
 	if (pw_drop_parse(skb, &p, &segs, &udp) != PW_PARSE_L4)

@@ -3,12 +3,17 @@
  * at the skb:kfree_skb tracepoint. The IP layer has set the network
  * header by then; the transport header may still point at an IPv6
  * extension header, so the walk is our own, bounded as pw_parse.h's.
- * The sk_buff's own fields are read directly (the tracepoint's argument is
- * typed, and the verifier makes such loads fault-safe); the packet's bytes
- * through bpf_probe_read_kernel, which a stale offset makes read nonsense
- * that fails a check, never fault. The tracer runs on every drop of the
- * host: a helper call each for a dozen fields cost a dropped packet about
- * 400 ns more. */
+ * The sk_buff's scalar fields (offsets, lengths) are read directly (the
+ * tracepoint's argument is typed, and the verifier makes such loads
+ * fault-safe). Its one pointer, head, is read as a plain number with
+ * bpf_probe_read_kernel, and every address is head plus an offset: the
+ * verifier types a pointer field read from a BTF struct differently from
+ * kernel to kernel (a scalar on 6.1, untrusted memory on 6.18, where
+ * subtracting two such pointers is refused), a number it types the same
+ * everywhere. The packet's bytes are read with bpf_probe_read_kernel, which
+ * a stale offset makes read nonsense that fails a check, never fault. The
+ * tracer runs on every drop of the host: a helper call each for a dozen
+ * fields cost a dropped packet about 400 ns more. */
 #ifndef PW_DROP_PARSE_H
 #define PW_DROP_PARSE_H
 
@@ -42,8 +47,8 @@ static __always_inline __u32 pw_drop_parse_ipv4(const struct iphdr *iph,
 	return iph->ihl * 4;
 }
 
-/* ip6: the fixed header, already read from l3. */
-static __always_inline __u32 pw_drop_parse_ipv6(unsigned char *l3,
+/* ip6: the fixed header, already read from l3 (an address). */
+static __always_inline __u32 pw_drop_parse_ipv6(__u64 l3,
 						const struct ipv6hdr *ip6,
 						struct pw_pkt *p, int *r)
 {
@@ -64,13 +69,13 @@ static __always_inline __u32 pw_drop_parse_ipv6(unsigned char *l3,
 		case IPPROTO_ROUTING:
 		case IPPROTO_DSTOPTS:
 		case IPPROTO_AH:
-			if (bpf_probe_read_kernel(opt, sizeof(opt), l3 + pos))
+			if (bpf_probe_read_kernel(opt, sizeof(opt), (void *)(l3 + pos)))
 				return 0;
 			pos += pw_ipv6_ext_len(next, opt[1]);
 			next = opt[0];
 			break;
 		case IPPROTO_FRAGMENT:
-			if (bpf_probe_read_kernel(&fh, sizeof(fh), l3 + pos))
+			if (bpf_probe_read_kernel(&fh, sizeof(fh), (void *)(l3 + pos)))
 				return 0;
 			if (bpf_ntohs(fh.frag_off) & IP6_OFFSET) {
 				*r = PW_PARSE_FRAGMENT;
@@ -90,7 +95,7 @@ static __always_inline __u32 pw_drop_parse_ipv6(unsigned char *l3,
 
 /* Where a dropped UDP datagram's payload lies, for verify --probe. */
 struct pw_drop_udp {
-	unsigned char *payload;
+	__u64 payload;		/* its address */
 	__u32 len;		/* from the UDP header */
 	bool linear;		/* all of it lies in the skb's head */
 };
@@ -112,20 +117,21 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 					 struct pw_pkt *p, __u32 *segs,
 					 struct pw_drop_udp *udp)
 {
-	unsigned char *head = skb->head, *l4;
 	__u16 nh = skb->network_header;
 	__be16 proto = skb->protocol;
 	struct skb_shared_info *shinfo;
 	union pw_drop_hdrs h;
 	struct pw_vlan_hdr vh;
+	__u64 head = 0;
 	__u8 tcp[14];
 	bool v4;
-	__u32 off;
+	__u32 off, l4_off;
 	__u16 gso[2];	/* gso_size, gso_segs */
 	__s64 l3_len;
 	int r, i;
 
-	if (!head || nh == PW_NH_UNSET)
+	if (nh == PW_NH_UNSET ||
+	    bpf_probe_read_kernel(&head, sizeof(head), &skb->head) || !head)
 		return PW_PARSE_MALFORMED;
 	/* A tag the kernel did not take off (a frame of a VLAN this host
 	 * has no device for, dropped as an unhandled protocol) still lies
@@ -134,7 +140,7 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 		if (proto != bpf_htons(ETH_P_8021Q) &&
 		    proto != bpf_htons(ETH_P_8021AD))
 			break;
-		if (bpf_probe_read_kernel(&vh, sizeof(vh), head + nh))
+		if (bpf_probe_read_kernel(&vh, sizeof(vh), (void *)(head + nh)))
 			return PW_PARSE_MALFORMED;
 		proto = vh.encap_proto;
 		nh += sizeof(vh);
@@ -143,7 +149,7 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 		return PW_PARSE_NOT_IP;
 	/* The buffer ends with the shared info, so reading past a short
 	 * packet's end stays in it; a read that fails is not one to trust. */
-	if (bpf_probe_read_kernel(&h, sizeof(h), head + nh))
+	if (bpf_probe_read_kernel(&h, sizeof(h), (void *)(head + nh)))
 		return PW_PARSE_MALFORMED;
 	v4 = proto == bpf_htons(ETH_P_IP);
 	off = v4 ? pw_drop_parse_ipv4(&h.v4, p, &r) :
@@ -152,20 +158,22 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 		return r;
 	/* BIG TCP: an aggregate over 64k carries 0 in its IP length, and
 	 * its length is then the buffer's from the IP header, as ingress
-	 * takes it (pw_parse); otherwise a 0 stays, and fails below. */
+	 * takes it (pw_parse); otherwise a 0 stays, and fails below. The
+	 * buffer's end as an offset from head: its linear part ends at tail
+	 * (an offset on 64-bit kernels), its pages add data_len. */
 	if (p->ip_len == (v4 ? 0 : sizeof(h.v6))) {
-		l3_len = (__s64)skb->len + (skb->data - head) - nh;
+		l3_len = (__s64)skb->tail + skb->data_len - nh;
 		if (l3_len > 0xffff + (v4 ? 0 : (__s64)sizeof(h.v6)))
 			p->ip_len = l3_len;
 	}
-	l4 = head + nh + off;
+	l4_off = nh + off;
 	if (p->l4proto != IPPROTO_TCP && p->l4proto != IPPROTO_UDP)
 		return PW_PARSE_OTHER_L4;
 	if (v4 && off == sizeof(h.v4))
 		__builtin_memcpy(tcp, &h.raw[sizeof(h.v4)], sizeof(tcp));
 	else if (!v4 && off == sizeof(h.v6))
 		__builtin_memcpy(tcp, &h.raw[sizeof(h.v6)], sizeof(tcp));
-	else if (bpf_probe_read_kernel(tcp, sizeof(tcp), l4))
+	else if (bpf_probe_read_kernel(tcp, sizeof(tcp), (void *)(head + l4_off)))
 		return PW_PARSE_MALFORMED;
 	/* The headers a segment of an aggregate repeats (pw_wire_segs). */
 	if (p->l4proto == IPPROTO_TCP) {
@@ -174,10 +182,10 @@ static __always_inline int pw_drop_parse(struct sk_buff *skb,
 	} else {
 		p->tcp_flags = 0;
 		p->hdr_len = off + 8;
-		udp->payload = l4 + 8;
+		udp->payload = head + l4_off + 8;
 		udp->len = ((__u32)tcp[4] << 8 | tcp[5]);
 		udp->len = udp->len > 8 ? udp->len - 8 : 0;
-		udp->linear = udp->payload - head + udp->len <= skb->tail;
+		udp->linear = (__u64)l4_off + 8 + udp->len <= skb->tail;
 	}
 	__builtin_memcpy(&p->remote_port, &tcp[0], 2);
 	__builtin_memcpy(&p->local_port, &tcp[2], 2);
