@@ -46,7 +46,7 @@ BPF_TEST_BIN := $(OUT)/tests/bpf_test_run
 TOOLS := $(OUT)/tests/pw_send
 
 .DELETE_ON_ERROR:
-.PHONY: all deps run test test-unit test-bpf test-e2e bench fuzz clean vmlinux install uninstall
+.PHONY: all deps run test test-unit test-bpf test-e2e bench vmtest fuzz clean vmlinux install uninstall
 
 all: $(BIN)
 
@@ -152,11 +152,10 @@ $(BENCH)/wire_sink: tests/bench/wire_sink.c | $(BENCH)
 $(BENCH)/wire_ref: tests/bench/wire_ref.c $(BENCH)/ref.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BENCH) -MMD -MP $< $(LDLIBS) -o $@
-# What only the bench uses: tcpdump, the observer it is compared with.
-DEB_BENCH := tcpdump
-BENCH_DEPS_STAMP := $(OUT)/.bench-deps-installed
-$(BENCH_DEPS_STAMP): Makefile | $(DEPS_STAMP)
-	@missing=$$(for p in $(DEB_BENCH); do \
+# Installs the packages of $(1) that are missing (after $(DEPS_STAMP), so
+# apt's lists are fresh).
+define apt_missing
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -165,9 +164,25 @@ $(BENCH_DEPS_STAMP): Makefile | $(DEPS_STAMP)
 			--no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
 	@touch $@
+endef
+# What only the bench uses: tcpdump, the observer it is compared with.
+DEB_BENCH := tcpdump
+BENCH_DEPS_STAMP := $(OUT)/.bench-deps-installed
+$(BENCH_DEPS_STAMP): Makefile | $(DEPS_STAMP)
+	$(call apt_missing,$(DEB_BENCH))
 bench: $(BIN) $(BENCH)/bench_bpf $(BENCH)/bench_user $(BENCH)/wire_gen $(BENCH)/wire_sink \
        $(BENCH)/wire_ref $(BENCH_DEPS_STAMP)
 	@OUT=$(OUT) tests/bench/run.sh
+
+# make vmtest [KERNELS="6.1 6.12 5.10"]: Debian's own kernel packages
+# booted under qemu, each running the load check, bpf_test_run and the e2e
+# tests (tests/vmtest/run.sh; root; kernels cached under $(OUT)/vmtest).
+DEB_VMTEST := qemu-system-x86 busybox-static kmod xz-utils zstd cpio
+VMTEST_DEPS_STAMP := $(OUT)/.vmtest-deps-installed
+$(VMTEST_DEPS_STAMP): Makefile | $(DEPS_STAMP)
+	$(call apt_missing,$(DEB_VMTEST))
+vmtest: $(BIN) $(BPF_TEST_BIN) $(TOOLS) $(VMTEST_DEPS_STAMP)
+	@OUT=$(OUT) $(if $(KERNELS),KERNELS="$(KERNELS)") tests/vmtest/run.sh
 
 # The declaration parsers under libFuzzer, ASan and UBSan, for FUZZ_SECONDS
 # (clang's fuzzer runtime: libclang-rt-14-dev). Not part of 'make test'.

@@ -130,5 +130,6 @@ int cmd_show(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -3,6 +3,8 @@
  * report and --json. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <bpf/libbpf.h>
 #include "log.h"
 
@@ -42,9 +44,74 @@ void pw_log(enum pw_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* libbpf's warnings while a load is watched (pw_log_capture): a refused
+ * program's verifier log is one of them, whole. */
+static struct {
+	bool on;
+	char *buf;
+	size_t len, cap;
+} capture;
+
+/* A verifier log may run to megabytes; what is past this is cut. */
+#define PW_CAPTURE_MAX (64u << 20)
+
+static void capture_add(const char *fmt, va_list ap)
+{
+	va_list aq;
+	size_t need, cap;
+	char *nb;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n <= 0)
+		return;
+	need = capture.len + (size_t)n + 1;
+	if (need > PW_CAPTURE_MAX)
+		return;
+	if (need > capture.cap) {
+		cap = capture.cap ? capture.cap : 4096;
+		while (cap < need)
+			cap *= 2;
+		nb = realloc(capture.buf, cap);
+		if (!nb)
+			return;
+		capture.buf = nb;
+		capture.cap = cap;
+	}
+	vsnprintf(capture.buf + capture.len, capture.cap - capture.len, fmt, ap);
+	capture.len += (size_t)n;
+}
+
+void pw_log_capture(bool on)
+{
+	capture.on = on;
+	if (on) {
+		capture.len = 0;
+		if (capture.buf)
+			capture.buf[0] = '\0';
+	}
+}
+
+const char *pw_log_captured(void)
+{
+	return capture.buf && capture.len ? capture.buf : "";
+}
+
+void pw_log_capture_free(void)
+{
+	free(capture.buf);
+	memset(&capture, 0, sizeof(capture));
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	if (capture.on && level != LIBBPF_DEBUG) {
+		capture_add(fmt, ap);
+		return 0;
+	}
 	/* libbpf warns loudly about things we handle (a missing pin, an
 	 * EEXIST hook); its words matter only when asked for. */
 	if (level == LIBBPF_DEBUG || log_level < PW_LOG_DEBUG)

@@ -2,6 +2,8 @@
 #ifndef PW_LOG_H
 #define PW_LOG_H
 
+#include <stdbool.h>
+
 enum pw_log_level {
 	PW_LOG_ERROR = 0,
 	PW_LOG_WARN,
@@ -13,6 +15,12 @@ void pw_log_set_level(enum pw_log_level level);
 enum pw_log_level pw_log_get_level(void);
 /* Routes libbpf's warnings to stderr when -v asks for debug output. */
 void pw_log_libbpf(void);
+/* While on, libbpf's warnings (a refused program's verifier log among
+ * them) are kept rather than printed; turning it on forgets the last. */
+void pw_log_capture(bool on);
+/* What was kept ("" if nothing), valid until the next capture. */
+const char *pw_log_captured(void);
+void pw_log_capture_free(void);
 void pw_log(enum pw_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "detach", cmd_detach, "take portwitness off an interface, drop its counters" },
 	{ "probe", cmd_probe, "from outside: send to the declared ports of a server" },
 	{ "profiles", cmd_profiles, "list the built-in profiles, or print one" },
+	{ "check", cmd_check, "what this kernel offers, each program loaded on its own" },
 };
 
 static void usage(FILE *f)

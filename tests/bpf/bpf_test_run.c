@@ -20,6 +20,8 @@
 #include "pw_drops.h"
 #include "pw_probe.h"
 #include "pw_stats.h"
+#include "kernel.h"
+#include "log.h"
 #include "portwitness.skel.h"
 
 #define XDP_PASS_VERDICT 2u
@@ -47,19 +49,21 @@ enum prog { XDP_IN, TC_IN, TC_OUT };
 
 static const char *const prog_label[] = { "xdp ingress", "tc ingress", "tc egress" };
 
-static int prog_fd(struct harness *h, enum prog p)
+static struct bpf_program *variant_prog(struct harness *h, enum prog p)
 {
 	switch (p) {
 	case XDP_IN:
-		return bpf_program__fd(use_ct ? h->skel->progs.pw_xdp_ingr_ct :
-					       h->skel->progs.pw_xdp_ingress);
+		return use_ct ? h->skel->progs.pw_xdp_ingr_ct : h->skel->progs.pw_xdp_ingress;
 	case TC_IN:
-		return bpf_program__fd(use_ct ? h->skel->progs.pw_tc_ingr_ct :
-					       h->skel->progs.pw_tc_ingress);
+		return use_ct ? h->skel->progs.pw_tc_ingr_ct : h->skel->progs.pw_tc_ingress;
 	default:
-		return bpf_program__fd(use_ct ? h->skel->progs.pw_tc_egr_ct :
-					       h->skel->progs.pw_tc_egress);
+		return use_ct ? h->skel->progs.pw_tc_egr_ct : h->skel->progs.pw_tc_egress;
 	}
+}
+
+static int prog_fd(struct harness *h, enum prog p)
+{
+	return bpf_program__fd(variant_prog(h, p));
 }
 
 /* The ports the fixtures declare; every other port is undeclared. */
@@ -70,8 +74,11 @@ static const struct { uint32_t slot0, first, last; } declared[] = {
 	{ PW_PORTS_PER_PROTO, 49152, 65535 },
 };
 
+/* The three programs of one variant (use_ct), loaded together so that
+ * they share their maps; the drop tracer has no test run. */
 static int harness_open(struct harness *h, bool l2_none)
 {
+	struct bpf_program *prog;
 	uint32_t next = 0, port;
 	size_t i;
 	int err;
@@ -80,9 +87,16 @@ static int harness_open(struct harness *h, bool l2_none)
 	if (!h->skel)
 		return -errno;
 	h->skel->rodata->pw_l2_none = l2_none;
+	bpf_object__for_each_program(prog, h->skel->obj)
+		bpf_program__set_autoload(prog, false);
+	for (i = XDP_IN; i <= TC_OUT; i++)
+		bpf_program__set_autoload(variant_prog(h, i), true);
 	err = portwitness__load(h->skel);
-	if (err)
+	if (err) {
+		portwitness__destroy(h->skel);
+		h->skel = NULL;
 		return err;
+	}
 	for (i = 0; i < sizeof(declared) / sizeof(declared[0]); i++)
 		for (port = declared[i].first; port <= declared[i].last; port++)
 			h->skel->bss->pw_decl.index1[declared[i].slot0 + port] =
@@ -1276,18 +1290,57 @@ int main(void)
 		cmocka_unit_test(test_probe_packets_are_told_from_others),
 		cmocka_unit_test(test_refusals_on_egress_are_counted_on_their_port),
 	};
-	int err;
+	struct pw_feature feat[PW_FEAT_COUNT];
+	struct pw_prog_check pc;
+	int i, refused = 0, unprivileged = 0, failed = 0;
 
-	err = harness_open(&H, false);
-	if (!err)
-		err = harness_open(&H3, true);
-	if (err) {
-		fprintf(stderr, "SKIP bpf_test_run: cannot load the BPF programs (%s); needs root or CAP_BPF\n",
-			strerror(-err));
+	/* Each program on its own first: one the verifier refuses hides no
+	 * other, and is named with the verifier's words. */
+	pw_log_libbpf();
+	pw_kernel_features(feat);
+	if (!feat[PW_FEAT_CT_KFUNCS].available &&
+	    system("modprobe nf_conntrack 2>/dev/null") == 0)
+		pw_kernel_features(feat);
+	for (i = 0; i < PW_PROG_COUNT; i++) {
+		pw_prog_check(i, feat, &pc);
+		if (pc.loaded) {
+			printf("loads: %-15s %u instructions verified\n", pc.name,
+			       pc.verified_insns);
+		} else if (pc.privilege) {
+			unprivileged++;
+		} else {
+			refused++;
+			fprintf(stderr, "FAIL bpf_test_run: the kernel refused %s (%s)%s%s%s; the verifier's last lines:\n%s\n",
+				pc.name, strerror(-pc.err),
+				pc.needs ? ": it lacks " : "",
+				pc.needs ? pc.needs->what : "",
+				pc.needs ? (pc.needs == &feat[PW_FEAT_CT_KFUNCS] ?
+					    " (is nf_conntrack loaded?)" : "") : "",
+				pc.verifier);
+		}
+	}
+	pw_log_capture_free();
+	if (unprivileged == PW_PROG_COUNT) {
+		fprintf(stderr, "SKIP bpf_test_run: cannot load BPF programs (Operation not permitted); needs root or CAP_BPF\n");
 		return EXIT_SKIP;
 	}
-	err = cmocka_run_group_tests_name("bpf_test_run plain programs", tests, NULL, NULL);
-	use_ct = true;
-	return err + cmocka_run_group_tests_name("bpf_test_run conntrack programs",
-						 tests, NULL, NULL);
+	/* Then the tests, once with each variant that loaded. */
+	for (i = 0; i < 2; i++) {
+		use_ct = i == 1;
+		if (harness_open(&H, false) || harness_open(&H3, true)) {
+			fprintf(stderr, "FAIL bpf_test_run: the %s programs did not load together (above: which one the kernel refused)\n",
+				use_ct ? "conntrack" : "plain");
+			failed++;
+		} else {
+			failed += cmocka_run_group_tests_name(use_ct ?
+				"bpf_test_run conntrack programs" :
+				"bpf_test_run plain programs", tests, NULL, NULL);
+		}
+		if (H.skel)
+			portwitness__destroy(H.skel);
+		if (H3.skel)
+			portwitness__destroy(H3.skel);
+		H.skel = H3.skel = NULL;
+	}
+	return failed || refused ? 1 : 0;
 }

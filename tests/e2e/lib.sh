@@ -8,6 +8,9 @@
 
 set -u
 SKIP=77
+# How much longer the waits below may take: more than 1 in a vmtest guest
+# under software emulation (tests/run.sh).
+SCALE=${PW_TIME_SCALE:-1}
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP $(basename "$0"): needs root (namespaces, BPF)"
 	exit $SKIP
@@ -105,20 +108,20 @@ bg() {
 	PIDS+=("$BG")
 }
 
-# wait_attached [ERRFILE [DEV]]: waits (5 s at most) until portwitness is
+# wait_attached [ERRFILE [DEV]]: waits (5 s at most, times SCALE) until portwitness is
 # attached to the server's DEV (its veth by default): its own ingress
 # program (another XDP program may be there already) and its egress
 # filter. ERRFILE: what to show if it does not.
 wait_attached() {
 	local i dev=${2:-$DEV_S}
-	for i in $(seq 50); do
+	for i in $(seq $((50 * SCALE))); do
 		if [ "$(pw_filters ingress "$dev")" -gt 0 ] ||
 		   ip -d -n "$NS_S" link show dev "$dev" | grep -q 'prog/xdp id [0-9]* name pw_xdp'; then
 			[ "$(pw_filters egress "$dev")" -gt 0 ] && return 0
 		fi
 		sleep 0.1
 	done
-	fail "portwitness did not attach to $dev within 5 s${1:+: $(cat "$1" 2>/dev/null)}"
+	fail "portwitness did not attach to $dev within $((5 * SCALE)) s${1:+: $(cat "$1" 2>/dev/null)}"
 }
 
 # pw_filters ingress|egress [DEV]: how many portwitness filters are on the
@@ -139,13 +142,14 @@ metric() {
 	awk -v want="$1{$2}" '!/^#/ && $1 == want { print $2 }' "$3"
 }
 
-# wait_metric NAME LABELS FILE VALUE: until the textfile says VALUE (5 s).
+# wait_metric NAME LABELS FILE VALUE: until the textfile says VALUE (5 s,
+# times SCALE).
 wait_metric() {
 	local i got
-	for i in $(seq 50); do
+	for i in $(seq $((50 * SCALE))); do
 		got=$(metric "$1" "$2" "$3" 2>/dev/null)
 		[ "$got" = "$4" ] && return 0
 		sleep 0.1
 	done
-	fail "$1{$2} in $(basename "$3"): expected $4 within 5 s, got '$got'"
+	fail "$1{$2} in $(basename "$3"): expected $4 within $((5 * SCALE)) s, got '$got'"
 }
