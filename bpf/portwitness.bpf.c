@@ -212,7 +212,7 @@ static __always_inline bool pw_inbound_is_reply(const struct pw_frame *fr,
 	if (state)
 		return state == PW_SEEN_LOCAL;
 	if (ct && pw_ct_worth_asking(p) &&
-	    pw_ct_initiator(fr, p, true) == PW_FLOW_LOCAL) {
+	    pw_ct_ask(fr, p, true) == PW_FLOW_LOCAL) {
 		pw_flow_record(&key, PW_FLOW_LOCAL, BPF_NOEXIST);
 		return true;
 	}
@@ -638,7 +638,7 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 	if (state == PW_SEEN_REMOTE)
 		who = PW_FLOW_REMOTE;
 	else if (ct && pw_ct_worth_asking(&p))
-		who = pw_ct_initiator(&fr, &p, false);
+		who = pw_ct_ask(&fr, &p, false);
 	pw_flow_record(&key, who ? who : PW_FLOW_LOCAL, BPF_NOEXIST);
 	return TC_ACT_UNSPEC;
 }

@@ -45,7 +45,8 @@ ci=$(arg pwci)
 export PW_TIME_SCALE
 PW_TIME_SCALE=$(arg pwscale)
 [ -n "$ci" ] && export CI=$ci
-export OUT=build
+export OUT
+OUT=$(arg pwout)
 cd "$repo" || exit 1
 
 : > $R/results
@@ -59,9 +60,9 @@ modprobe nf_conntrack 2>> $R/guest.log
 
 # 1. Each program loaded on its own: verified instructions, or the
 # verifier's words.
-./build/portwitness check --json > $R/check.json 2> $R/check.err
+"./$OUT/portwitness" check --json > $R/check.json 2> $R/check.err
 check_rc=$?
-./build/portwitness check > $R/check.txt 2>&1
+"./$OUT/portwitness" check > $R/check.txt 2>&1
 sed 's/^/  /' $R/check.txt >> $R/guest.log
 if jq -e . $R/check.json >/dev/null 2>&1; then
 	jq -r '.programs[] | "\(.name) \(if .loaded then "loaded \(.verified_insns // "-") insns" else "refused: \(.error)" end)"' \
@@ -102,7 +103,7 @@ none|"") ;;
 esac
 
 mkdir -p $R/logs
-cp build/tests/*.log $R/logs/ 2>/dev/null
+cp "$OUT"/tests/*.log $R/logs/ 2>/dev/null
 echo $status > $R/rc
 sync
 echo o > /proc/sysrq-trigger

@@ -109,6 +109,8 @@ prepare() {
 		cat "$dir/ready"
 		return 0
 	fi
+	# (bullseye's apt options set here, not in package_of's subshell)
+	[ "$k" = 5.10 ] && bullseye_apt
 	pkg=$(package_of "$k")
 	[ -n "$pkg" ] || die "no package for kernel $k in Debian's archive (apt-get update first?)"
 	mkdir -p "$dir/deb"
@@ -172,14 +174,15 @@ accel() {
 }
 
 # What each kernel runs of the e2e suite: all of it on Debian 12's own
-# kernel; on the others the tests that cover each program's work on the
-# wire (counting, replies, conntrack, drops, the probe), as the issue asks.
-E2E_SUBSET="test_verify_counts test_replies test_conntrack test_drops test_probe_verify"
+# kernel; on 6.12 the tests that cover each program's work on the wire
+# (check, counting, replies, conntrack, drops, the probe); on 5.10, which
+# lacks what the programs need, none (guest.sh runs old_kernel.sh there).
+E2E_SUBSET="test_check test_verify_counts test_replies test_conntrack test_drops test_probe_verify"
 e2e_of() {
 	case ${VMTEST_E2E:-} in
 	all|none) echo "${VMTEST_E2E}" ;;
 	subset) echo "$E2E_SUBSET" ;;
-	*) case $1 in 6.1) echo all ;; *) echo "$E2E_SUBSET" ;; esac ;;
+	*) case $1 in 6.1) echo all ;; 5.10) echo none ;; *) echo "$E2E_SUBSET" ;; esac ;;
 	esac
 }
 
@@ -197,14 +200,17 @@ boot() {
 	timeout --kill-after=10 "$VM_TIMEOUT" qemu-system-x86_64 -nodefaults -no-reboot \
 		-display none $(accel) -smp 2 -m 3072 \
 		-kernel "$dir/root/boot/vmlinuz-$ver" -initrd "$dir/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 pwrepo=$REPO pwmods=$dir/root/lib/modules/$ver pwkernel=$k pwe2e=$(e2e_of "$k" | tr ' ' ,) pwscale=$TIME_SCALE pwci=${CI:-}" \
+		-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 pwrepo=$REPO pwout=$OUT pwmods=$dir/root/lib/modules/$ver pwkernel=$k pwe2e=$(e2e_of "$k" | tr ' ' ,) pwscale=$TIME_SCALE pwci=${CI:-}" \
 		-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 		-fsdev local,id=out,path="$out",security_model=none \
 		-device virtio-9p-pci,fsdev=out,mount_tag=out \
 		-chardev file,id=con,path="$out/console.log" -serial chardev:con \
-		</dev/null
+		</dev/null &
+	QEMU=$!
+	wait $QEMU
 	rc=$?
+	QEMU=
 	if [ -s "$out/rc" ]; then
 		rc=$(cat "$out/rc")
 	else
@@ -214,6 +220,11 @@ boot() {
 	fi
 	return "$rc"
 }
+
+# A guest still running when this ends (Ctrl-C, a failure) goes with it.
+QEMU=
+trap '[ -n "$QEMU" ] && kill "$QEMU" 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
 
 status=0
 rows=()
