@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <ctype.h>
 #include <errno.h>
+#include <unistd.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -404,7 +405,9 @@ int pw_cli_session(const struct pw_cli *c, struct pw_session *s)
 
 int pw_cli_runtime(int err)
 {
-	if (err == -EPERM || err == -EACCES)
+	/* A verifier's refusal is -ENOEXEC by now (pw_session_load), said
+	 * already; EACCES is a refusal of files (pins) only without root. */
+	if (err == -EPERM || (err == -EACCES && geteuid() != 0))
 		pw_err("permission denied: portwitness needs root (or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)\n");
 	return PW_EXIT_RUNTIME;
 }

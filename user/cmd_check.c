@@ -37,11 +37,10 @@ static void print_indented(const char *s)
 {
 	const char *nl;
 
-	for (; *s; s = nl + 1) {
-		nl = strchr(s, '\n');
-		if (!nl)
-			nl = s + strlen(s) - 1;
-		printf("      %.*s\n", (int)(nl - s + (*nl != '\n')), s);
+	while (*s) {
+		nl = strchrnul(s, '\n');
+		printf("      %.*s\n", (int)(nl - s), s);
+		s = *nl ? nl + 1 : nl;
 	}
 }
 

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include "drops.h"
 #include "instance.h"
+#include "kernel.h"
 #include "tc_filters.h"
 #include "log.h"
 #include "pw_flows.h"
@@ -318,24 +319,6 @@ static int prepare_pins(struct pw_session *s)
 	return 0;
 }
 
-/* Does this kernel have conntrack's lookup kfuncs (built in, or in the
- * nf_conntrack module's BTF)? */
-static bool kernel_has_ct_kfuncs(void)
-{
-	struct btf *btf;
-	bool found;
-
-	if (access("/sys/kernel/btf/nf_conntrack", R_OK) == 0)
-		return true;
-	btf = btf__load_vmlinux_btf();
-	if (!btf)
-		return false;
-	found = btf__find_by_name_kind(btf, "bpf_skb_ct_lookup", BTF_KIND_FUNC) > 0 &&
-		btf__find_by_name_kind(btf, "bpf_xdp_ct_lookup", BTF_KIND_FUNC) > 0;
-	btf__free(btf);
-	return found;
-}
-
 /* ct: the programs that ask conntrack; drops: the drop tracer too. */
 static int load_variant(struct pw_session *s, bool pin, enum pw_mode mode,
 			bool ct, bool drops)
@@ -373,43 +356,86 @@ static int load_variant(struct pw_session *s, bool pin, enum pw_mode mode,
 	return err;
 }
 
+/* After a load refused with err: the program named, and the verifier's
+ * last lines with -v (all of libbpf's words with -v -v). */
+static void report_refusal(const char *prog, const char *tail, int err,
+			   const char *fallback)
+{
+	if (fallback)
+		pw_warn("the kernel refused %s (%s); %s (-v shows the verifier's last lines)\n",
+			prog[0] ? prog : "a program", strerror(-err), fallback);
+	if (pw_log_get_level() > PW_LOG_DEBUG)
+		fprintf(stderr, "%s", pw_log_captured());
+	else if (tail[0])
+		pw_debug("the verifier's last lines%s%s:\n%s\n", prog[0] ? " on " : "",
+			 prog, tail);
+}
+
 int pw_session_load(struct pw_session *s, bool pin, enum pw_mode mode)
 {
 	struct bpf_map *maps[PW_MAP_COUNT];
-	bool ct = kernel_has_ct_kfuncs();
-	/* The full set first; then without the drop tracer (a kernel
-	 * before 5.17 has no drop reason, and tracing needs CAP_PERFMON),
-	 * then without conntrack too. */
-	struct { bool ct, drops; } tries[4] = {
-		{ ct, true }, { ct, false }, { false, true }, { false, false },
-	};
-	size_t t, n = ct ? 4 : 2;
-	int i, err = -EINVAL;
+	bool ct = pw_kernel_has(PW_FEAT_CT_KFUNCS), verified = false;
+	bool drops = pw_kernel_has(PW_FEAT_KFREE_SKB_REASON);
+	char prog[64] = "", tail[2048], missing[512];
+	int i, err;
 
-	for (t = 0; t < n; t++) {
-		if (t > 0) {
-			pw_debug("the kernel refused the programs (%s); trying %s conntrack, %s drops\n",
-				 strerror(-err), tries[t].ct ? "with" : "without",
-				 tries[t].drops ? "tracing" : "not tracing");
-			portwitness__destroy(s->skel);
-			s->skel = NULL;
-		}
-		err = load_variant(s, pin, mode, tries[t].ct, tries[t].drops);
+	/* The variants this kernel's features allow (conntrack's kfuncs,
+	 * kfree_skb's reason), all at once. A refused drop tracer (tracing
+	 * also needs CAP_PERFMON) loads the rest without it; a refused
+	 * conntrack program, the rest without conntrack. Any other refusal
+	 * ends it. */
+	for (;;) {
+		pw_log_capture(true);
+		err = load_variant(s, pin, mode, ct, drops);
+		pw_log_capture(false);
 		if (!err || err == -EPROTO)
 			break;
-		/* Only tracing needs CAP_PERFMON: without it, the rest may load. */
-		if (err == -EPERM && !tries[t].drops)
+		verified = pw_load_refusal(pw_log_captured(), prog, sizeof(prog),
+					   tail, sizeof(tail), PW_VERIFIER_LINES);
+		portwitness__destroy(s->skel);
+		s->skel = NULL;
+		if (drops && !strcmp(prog, "pw_kfree_skb")) {
+			report_refusal(prog, tail, err, "drops will not be traced");
+			s->drops_refused = true;
+			drops = false;
+		} else if (ct && strstr(prog, "_ct")) {
+			report_refusal(prog, tail, err, "counting without conntrack");
+			ct = false;
+		} else if (!prog[0] && (ct || drops)) {
+			/* Refused before a program was named (libbpf could not
+			 * resolve conntrack's kfuncs; tracing needs
+			 * CAP_PERFMON): the rest may load without. */
+			pw_debug("the load failed (%s) before the kernel named a program; trying without %s\n",
+				 strerror(-err), ct ? "conntrack" : "the drop tracer");
+			if (ct)
+				ct = false;
+			else
+				drops = false;
+		} else {
+			report_refusal(prog, tail, err, NULL);
 			break;
+		}
 	}
 	if (err == -EPROTO)
 		return err;
-	if (err) {
-		pw_err("the kernel refused the BPF programs: %s%s\n",
-		       strerror(-err),
-		       err == -EPERM ? " (run as root, or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)" :
-		       " (-v shows the verifier's words)");
+	if (err && !verified && err == -EPERM) {
+		pw_err("the kernel refused to load the BPF programs: %s (run as root, or with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)\n",
+		       strerror(-err));
+		pw_log_capture_free();
 		return err;
 	}
+	if (err) {
+		pw_kernel_missing(mode == PW_MODE_XDP, missing, sizeof(missing));
+		if (missing[0])
+			pw_err("this kernel lacks what portwitness needs: %s ('portwitness check' tells more)\n",
+			       missing);
+		else
+			pw_err("the kernel refused %s: %s (-v shows the verifier's last lines; 'portwitness check' tells more)\n",
+			       prog[0] ? prog : "the BPF programs", strerror(-err));
+		pw_log_capture_free();
+		return -ENOEXEC;
+	}
+	pw_log_capture_free();
 	pw_debug("flow source: own table%s; drops %s\n",
 		 s->conntrack ? " and conntrack" : "",
 		 s->drops ? "traced" : "not traced (the tracer was refused)");
@@ -719,7 +745,10 @@ static int trace_drops(struct pw_session *s)
 	id = s->pinned ? pinned_drop_prog(s) : 0;
 	if (!id) {
 		if (!s->drops) {
-			pw_warn("drops are not traced: the kernel refused the tracer (-v says why); statuses are only silent or reached\n");
+			if (s->drops_refused)
+				pw_warn("drops are not traced (pw_kfree_skb refused, above); statuses are only silent or reached\n");
+			else
+				pw_warn("drops are not traced: this kernel's skb:kfree_skb has no drop reason (Linux 5.17); statuses are only silent or reached\n");
 			return -EOPNOTSUPP;
 		}
 		link = bpf_program__attach(s->skel->progs.pw_kfree_skb);

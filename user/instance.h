@@ -54,6 +54,7 @@ struct pw_session {
 	bool pinned;			/* maps live under pin_dir */
 	bool conntrack;			/* the loaded programs ask conntrack */
 	bool drops;			/* the drop tracer loaded */
+	bool drops_refused;		/* the verifier refused it */
 	struct bpf_link *drop_link;	/* attached by this process */
 };
 

@@ -106,7 +106,8 @@ static bool has_bpffs(void)
 }
 
 /* The clsact qdisc, tried for real: on the loopback of a network
- * namespace of a child's own, which goes with it. */
+ * namespace of a child's own, which goes with it. Missing only when that
+ * says so. */
 static bool has_clsact(void)
 {
 	int status;
@@ -114,18 +115,20 @@ static bool has_clsact(void)
 
 	pid = fork();
 	if (pid < 0)
-		return false;
+		return true;	/* not known: not said to be missing */
 	if (pid == 0) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = 1,
 				    .attach_point = BPF_TC_INGRESS);
 
+		/* A namespace takes CAP_SYS_ADMIN, which the unit leaves
+		 * out: then nothing is known, and 2 says so. */
 		if (unshare(CLONE_NEWNET))
-			_exit(1);
+			_exit(2);
 		_exit(bpf_tc_hook_create(&hook) ? 1 : 0);
 	}
 	if (waitpid(pid, &status, 0) != pid)
-		return false;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		return true;
+	return !WIFEXITED(status) || WEXITSTATUS(status) != 1;
 }
 
 /* skb:kfree_skb's BTF prototype has a reason after skb and location (its
@@ -147,11 +150,18 @@ static bool has_kfree_skb_reason(const struct btf *btf)
 
 static bool has_ct_kfuncs(const struct btf *btf)
 {
-	/* In nf_conntrack's own BTF when it is a module (loaded). */
-	if (access("/sys/kernel/btf/nf_conntrack", R_OK) == 0)
+	__u32 id = 0;
+
+	if (btf && btf__find_by_name_kind(btf, "bpf_skb_ct_lookup", BTF_KIND_FUNC) > 0 &&
+	    btf__find_by_name_kind(btf, "bpf_xdp_ct_lookup", BTF_KIND_FUNC) > 0)
 		return true;
-	return btf && btf__find_by_name_kind(btf, "bpf_skb_ct_lookup", BTF_KIND_FUNC) > 0 &&
-	       btf__find_by_name_kind(btf, "bpf_xdp_ct_lookup", BTF_KIND_FUNC) > 0;
+	/* Else in nf_conntrack's own BTF, where it is a module (loaded), as
+	 * on Debian. libbpf reaches a module's BTF only by its id, which
+	 * takes CAP_SYS_ADMIN: without it (portwitness@.service keeps only
+	 * CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON) the kfuncs are out of reach. */
+	if (access("/sys/kernel/btf/nf_conntrack", R_OK))
+		return false;
+	return bpf_btf_get_next_id(0, &id) == 0 || errno != EPERM;
 }
 
 static bool probe(enum pw_feature_id id, const struct btf *btf)
@@ -215,20 +225,20 @@ bool pw_kernel_has(enum pw_feature_id id)
 	return ok;
 }
 
-void pw_kernel_missing(char *buf, size_t len)
+void pw_kernel_missing(bool xdp, char *buf, size_t len)
 {
-	static const enum pw_feature_id all_need[] = { PW_FEAT_ATOMICS, PW_FEAT_CLSACT };
+	static const enum pw_feature_id need[] = {
+		PW_FEAT_ATOMICS, PW_FEAT_CLSACT, PW_FEAT_XDP_FRAGS,
+	};
 	size_t i, used = 0;
 
 	buf[0] = '\0';
-	for (i = 0; i < sizeof(all_need) / sizeof(all_need[0]); i++) {
-		if (pw_kernel_has(all_need[i]))
+	for (i = 0; i < sizeof(need) / sizeof(need[0]) && used < len; i++) {
+		if ((need[i] == PW_FEAT_XDP_FRAGS && !xdp) || pw_kernel_has(need[i]))
 			continue;
-		used += snprintf(buf + used, used < len ? len - used : 0, "%s%s (Linux %s)",
-				 used ? "; " : "", features[all_need[i]].what,
-				 features[all_need[i]].since);
-		if (used >= len)
-			break;
+		used += snprintf(buf + used, len - used, "%s%s (Linux %s)",
+				 used ? "; " : "", features[need[i]].what,
+				 features[need[i]].since);
 	}
 }
 

@@ -77,8 +77,9 @@ const char *pw_prog_name(enum pw_prog_id id);
 bool pw_load_refusal(const char *captured, char *prog, size_t plen,
 		     char *tail, size_t tlen, int lines);
 
-/* The kernel features missing that every program needs, as "WHAT (Linux
- * SINCE)" joined by "; ", into buf; "" when none is. */
-void pw_kernel_missing(char *buf, size_t len);
+/* The kernel features missing that every program needs (and xdp mode,
+ * with xdp), as "WHAT (Linux SINCE)" joined by "; ", into buf; "" when
+ * none is. */
+void pw_kernel_missing(bool xdp, char *buf, size_t len);
 
 #endif

@@ -131,6 +131,28 @@ pw_filters() {
 	ip netns exec "$NS_S" tc filter show dev "${2:-$DEV_S}" "$1" | grep -c "pw_tc_${1:0:3}"
 }
 
+# settle S: a pause of S seconds, times SCALE.
+settle() {
+	sleep "$(awk -v s="$1" -v k="$SCALE" 'BEGIN { print s * k }')"
+}
+
+# wait_listening NS PROTO:PORT...: until a socket is bound to each in
+# namespace NS (5 s at most, times SCALE): a server just started.
+wait_listening() {
+	local ns=$1 i p opt ok
+	shift
+	for i in $(seq $((50 * SCALE))); do
+		ok=1
+		for p in "$@"; do
+			case ${p%%:*} in tcp) opt=-Hltn ;; *) opt=-Hlun ;; esac
+			[ -n "$(ip netns exec "$ns" ss $opt "sport = :${p#*:}")" ] || { ok=0; break; }
+		done
+		[ $ok = 1 ] && return 0
+		sleep 0.1
+	done
+	fail "not listening in $ns within $((5 * SCALE)) s: $*"
+}
+
 # jq over a file, failing the test on a parse error.
 jqf() {
 	jq -r "$1" "$2" 2>/dev/null || fail "jq '$1' on $(basename "$2"): $(head -c 300 "$2")"

@@ -8,8 +8,9 @@
 setup_pair
 command -v nft > /dev/null || fail "nft is missing (make installs nftables)"
 
-# The client answers 3 s late: the answer lands after portwitness attached.
-bg "${IN_C[@]}" "$SEND" udp-serve 9007 40 3000
+# The client answers 3 s late (times SCALE: a slow guest attaches slowly):
+# the answer lands after portwitness attached.
+bg "${IN_C[@]}" "$SEND" udp-serve 9007 $((40 * SCALE)) $((3000 * SCALE))
 
 # scenario PORT CLIENT_PORT: the client's first datagram, then the server
 # speaks first once portwitness is attached, then three from the client.
@@ -45,7 +46,7 @@ expect "$(jqf '.ok' "$TMP/ct.json")" true "conntrack: turn reached"
 
 # The server's own datagram before attaching, its answer after.
 in_server "$SEND" udp $C4 9007 9007 1 50500 > /dev/null
-bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'media=50000:60000/udp' -d 5 --json > "$TMP/late.json"
+bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'media=50000:60000/udp' -d $((5 * SCALE)) --json > "$TMP/late.json"
 vpid=$BG
 wait_attached
 wait $vpid

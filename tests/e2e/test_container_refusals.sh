@@ -31,14 +31,14 @@ table ip docker {
 }
 NFT
 bg ip netns exec "$NS_K" socat -T 20 TCP4-LISTEN:7001,fork,reuseaddr EXEC:/bin/true
-sleep 0.3
+wait_listening "$NS_K" tcp:7001
 
 json=$TMP/ctr.json
 bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'udpc=6000:6003/udp' \
 	--ports 'tcpc=7000/tcp' --ports 'ok=7001/tcp' -d 3 --json > "$json" 2> "$TMP/verify.err"
 vpid=$BG
 wait_attached
-sleep 0.3
+settle 0.3
 in_client "$SEND" udp $S4 6000 6003 1 > /dev/null
 expect "$(in_client "$SEND" tcp $S4 7000)" refused "7000/tcp: nobody listens in the container"
 expect "$(in_client "$SEND" tcp $S4 7001)" connected "7001/tcp: the container's listener"

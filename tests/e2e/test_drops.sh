@@ -18,9 +18,9 @@ table inet pwtest {
 	}
 }
 NFT
-bg "${IN_S[@]}" "$SEND" udp-serve 5000 50
+bg "${IN_S[@]}" "$SEND" udp-serve 5000 $((50 * SCALE))
 bg "${IN_S[@]}" socat -T 3 TCP6-LISTEN:5001,ipv6only=0,fork,reuseaddr EXEC:/bin/cat
-sleep 0.3
+wait_listening "$NS_S" udp:5000 tcp:5001
 
 DECL=(--ports 'svc=5000/udp|5001/tcp' --ports 'fw=7000:7009/udp|7100/tcp'
       --ports 'relay=6000:6099/udp' --ports 'down=5002/tcp')

@@ -18,7 +18,7 @@ table inet pwtest {
 }
 NFT
 bg "${IN_S[@]}" socat -u TCP4-LISTEN:5201,reuseaddr OPEN:/dev/null
-sleep 0.3
+wait_listening "$NS_S" tcp:5201
 
 json=$TMP/gso.json
 bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'bulk=5201/tcp' -d 4 --json \

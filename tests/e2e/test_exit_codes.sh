@@ -21,7 +21,7 @@ expect "$(jqf '.ranges[] | select(.first==8000) | .status' "$json")" silent "800
 for p in 80 443 7881; do
 	bg "${IN_S[@]}" socat -T 3 TCP-LISTEN:$p,fork,reuseaddr EXEC:/bin/true
 done
-sleep 0.3
+wait_listening "$NS_S" tcp:80 tcp:443 tcp:7881
 bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" -p plugnmeet -d 2 > "$TMP/table.txt"
 vpid=$BG
 wait_attached

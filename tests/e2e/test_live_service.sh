@@ -5,16 +5,17 @@
 setup_pair
 
 bg "${IN_S[@]}" socat -T 10 TCP4-LISTEN:5222,fork,reuseaddr EXEC:/bin/cat
-bg "${IN_S[@]}" "$SEND" udp-serve 3478 40
-sleep 0.3
+bg "${IN_S[@]}" "$SEND" udp-serve 3478 $((40 * SCALE))
+wait_listening "$NS_S" tcp:5222 udp:3478
 for mode in tc xdp; do
 	# Clients that run across the whole verify, attach to detach: 100
-	# round trips 40 ms apart on one TCP connection, 60 UDP ones.
-	bg "${IN_C[@]}" "$SEND" tcp-echo $S4 5222 100 40 > /dev/null
+	# round trips 40 ms apart on one TCP connection, 60 UDP ones (times
+	# SCALE: a slow guest attaches slowly).
+	bg "${IN_C[@]}" "$SEND" tcp-echo $S4 5222 $((100 * SCALE)) 40 > /dev/null
 	tcp_client=$BG
-	bg "${IN_C[@]}" bash -c "lost=0; for i in \$(seq 60); do $SEND udp-echo $S4 3478 1 > /dev/null || lost=\$((lost + 1)); sleep 0.05; done; echo \$lost > $TMP/udp.lost"
+	bg "${IN_C[@]}" bash -c "lost=0; for i in \$(seq $((60 * SCALE))); do $SEND udp-echo $S4 3478 1 > /dev/null || lost=\$((lost + 1)); sleep 0.05; done; echo \$lost > $TMP/udp.lost"
 	udp_client=$BG
-	sleep 0.3
+	settle 0.3
 	pw verify -i "$DEV_S" --ports 'xmpp=5222/tcp' --ports 'turn=3478/udp' -d 1 \
 		--mode $mode --json > "$TMP/$mode.json" 2> "$TMP/$mode.err"
 	expect $? 0 "$mode: verify beside the live service: $(cat "$TMP/$mode.json" "$TMP/$mode.err")"

@@ -47,10 +47,11 @@ ip netns exec "$NS_S" ping -c1 -W2 198.19.0.2 > /dev/null || fail "no route out 
 
 # Outside: a service the server calls (answers land on the server's
 # ephemeral port, inside the media range), and a TCP service.
-bg "${IN_C[@]}" "$SEND" udp-serve 53 30
+bg "${IN_C[@]}" "$SEND" udp-serve 53 $((30 * SCALE))
 bg "${IN_C[@]}" socat -T 3 TCP4-LISTEN:8443,fork,reuseaddr EXEC:/bin/cat
 bg "${IN_S[@]}" socat -T 3 TCP4-LISTEN:5222,fork,reuseaddr EXEC:/bin/cat
-sleep 0.3
+wait_listening "$NS_C" udp:53 tcp:8443
+wait_listening "$NS_S" tcp:5222
 
 json=$TMP/nat.json
 bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'media=50000:50099/udp' \

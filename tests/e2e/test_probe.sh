@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 setup_pair
 bg "${IN_S[@]}" socat -T 3 TCP-LISTEN:5222,fork,reuseaddr EXEC:/bin/true
-sleep 0.3
+wait_listening "$NS_S" tcp:5222
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
 
 json=$TMP/verify.json

@@ -66,7 +66,7 @@ ip netns exec "$NS_S" ping -c1 -W2 198.19.0.2 > /dev/null || fail "no route out 
 ip netns exec "$NS_O" ping -c1 -W2 198.19.1.1 > /dev/null || fail "no route from the other client"
 bg "${IN_S[@]}" socat -T 3 TCP4-LISTEN:5222,fork,reuseaddr EXEC:/bin/true
 bg "${IN_S[@]}" socat -u UDP4-RECV:3478 /dev/null
-sleep 0.3
+wait_listening "$NS_S" tcp:5222 udp:3478
 
 # Declared in this order, so that the probe's first TCP attempts (443,
 # 5269) go out before its first datagram and the rest after.

@@ -6,11 +6,12 @@
 setup_pair
 
 # Echo services on the client side, for the server to call out to.
-bg "${IN_C[@]}" "$SEND" udp-serve 9007 30
+bg "${IN_C[@]}" "$SEND" udp-serve 9007 $((30 * SCALE))
 bg "${IN_C[@]}" socat -T 3 TCP4-LISTEN:9008,fork,reuseaddr EXEC:/bin/cat
 # A STUN-like echo on the server.
-bg "${IN_S[@]}" "$SEND" udp-serve 3478 30
-sleep 0.3
+bg "${IN_S[@]}" "$SEND" udp-serve 3478 $((30 * SCALE))
+wait_listening "$NS_C" udp:9007 tcp:9008
+wait_listening "$NS_S" udp:3478
 
 json=$TMP/replies.json
 bg "${IN_S[@]}" "$PW" verify -i "$DEV_S" --ports 'media=50000:60000/udp' \

@@ -42,7 +42,7 @@ in_client "$SEND" udp $S4 5000 5000 3 > /dev/null
 expect "$(packets_5000)" 8 "packets after a restart"
 # A closed terminal does not stop a watch.
 kill -HUP $watch
-sleep 0.3
+settle 0.3
 kill -0 $watch 2>/dev/null || fail "watch ended on SIGHUP"
 expect "$(pw_filters ingress)" 1 "filters after SIGHUP to the watch"
 

@@ -30,11 +30,25 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 mkdir -p /run/netns /var/run
+# What udev and systemd make on a real system: /dev/fd and the std
+# streams (bash's process substitution), and the nodes of modules loaded
+# on demand (/dev/net/tun), from the guest kernel's modules.devname.
+ln -sfn /proc/self/fd /dev/fd
+ln -sfn /proc/self/fd/0 /dev/stdin
+ln -sfn /proc/self/fd/1 /dev/stdout
+ln -sfn /proc/self/fd/2 /dev/stderr
 # The guest kernel's own modules, where modprobe looks for them.
 mods=$(arg pwmods)
 kver=$(uname -r)
 mkdir -p "/lib/modules/$kver"
 mount --bind "$mods" "/lib/modules/$kver"
+while read -r _ name dev; do
+	case $dev in [cb][0-9]*:[0-9]*) ;; *) continue ;; esac
+	[ -e "/dev/$name" ] && continue
+	mkdir -p "$(dirname "/dev/$name")"
+	mm=${dev#?}
+	mknod -m 0600 "/dev/$name" "${dev%"$mm"}" "${mm%%:*}" "${mm#*:}"
+done < "/lib/modules/$kver/modules.devname"
 ip link set lo up
 hostname vmtest
 
@@ -98,7 +112,7 @@ none|"") ;;
 	PW_SUITES="$e2e" tests/run.sh e2e > $R/e2e.log 2>&1
 	rc=$?
 	cat $R/e2e.log >> $R/guest.log
-	awk '$1 == "PASS" || $1 == "FAIL" || $1 == "SKIP" { print $2, tolower($1) }' $R/e2e.log >> $R/results
+	awk '/^  (PASS|FAIL|SKIP)  / { print $2, tolower($1) }' $R/e2e.log >> $R/results
 	[ $rc -eq 0 ] || status=1 ;;
 esac
 
