@@ -199,7 +199,7 @@ __noinline int pw_flow_record(const struct pw_flow_key *arg, __u32 who,
  * may be this host's: then it is recorded local. So conntrack is asked
  * once per flow. */
 static __always_inline bool pw_inbound_is_reply(const struct pw_frame *fr,
-						bool ct,
+						enum pw_ct ct,
 						const struct pw_pkt *p)
 {
 	struct pw_flow_key key;
@@ -212,7 +212,7 @@ static __always_inline bool pw_inbound_is_reply(const struct pw_frame *fr,
 	if (state)
 		return state == PW_SEEN_LOCAL;
 	if (ct && pw_ct_worth_asking(p) &&
-	    pw_ct_ask(fr, p, true) == PW_FLOW_LOCAL) {
+	    pw_ct_ask(fr, ct, p, true) == PW_FLOW_LOCAL) {
 		pw_flow_record(&key, PW_FLOW_LOCAL, BPF_NOEXIST);
 		return true;
 	}
@@ -348,7 +348,7 @@ static __always_inline void pw_probe_inbound(const struct pw_frame *fr,
 
 /* segs: how many wire packets this buffer stands for (GRO aggregates). */
 static __always_inline void pw_count_inbound(const struct pw_frame *fr,
-					     bool ct, int parsed,
+					     enum pw_ct ct, int parsed,
 					     const struct pw_pkt *p, __u32 segs)
 {
 	struct pw_port_count *c;
@@ -461,7 +461,7 @@ static __always_inline int pw_xdp(struct xdp_md *ctx, bool ct)
 	r = pw_parse(fr.data, fr.end, fr.end - fr.data, pw_l2_none, true, &p);
 	if (r == PW_PARSE_MALFORMED)
 		r = pw_parse_frags(ctx, &p);
-	pw_count_inbound(&fr, ct, r, &p, 1);
+	pw_count_inbound(&fr, ct ? PW_CT_XDP : PW_CT_NONE, r, &p, 1);
 	return XDP_PASS;
 }
 
@@ -476,7 +476,7 @@ static __always_inline int pw_tc_in(struct __sk_buff *skb, bool ct)
 	r = pw_parse_skb(skb, true, &fr, &p, &paged);
 	if (r == PW_PARSE_L4 && pw_may_be_aggregate(&p, paged))
 		segs = pw_wire_segs(&p, skb->gso_segs, skb->gso_size);
-	pw_count_inbound(&fr, ct, r, &p, segs);
+	pw_count_inbound(&fr, ct ? PW_CT_SKB : PW_CT_NONE, r, &p, segs);
 	return TC_ACT_UNSPEC;
 }
 
@@ -638,7 +638,7 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 	if (state == PW_SEEN_REMOTE)
 		who = PW_FLOW_REMOTE;
 	else if (ct && pw_ct_worth_asking(&p))
-		who = pw_ct_ask(&fr, &p, false);
+		who = pw_ct_ask(&fr, PW_CT_SKB, &p, false);
 	pw_flow_record(&key, who ? who : PW_FLOW_LOCAL, BPF_NOEXIST);
 	return TC_ACT_UNSPEC;
 }

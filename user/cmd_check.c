@@ -81,7 +81,7 @@ static void print_text(const struct check *c)
 	printf("\noff on this kernel:\n");
 	for (i = 0; i < PW_PROG_COUNT; i++)
 		if (!c->prog[i].loaded)
-			printf("  %s (%s refused)\n", c->prog[i].without, c->prog[i].name);
+			printf("  %s (%s not loaded)\n", c->prog[i].without, c->prog[i].name);
 	for (i = 0; i < PW_FEAT_COUNT; i++)
 		if (!c->feat[i].available)
 			printf("  %s: needs %s, Linux %s\n", c->feat[i].needed_for,

@@ -192,14 +192,19 @@ static bool probe(enum pw_feature_id id, const struct btf *btf)
 	}
 }
 
+/* The kernel's BTF, or NULL (never a fallback to a vmlinux file). */
 static struct btf *vmlinux_btf(void)
 {
-	struct btf *btf;
-
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		return NULL;
-	btf = btf__load_vmlinux_btf();
-	return btf ? btf : NULL;
+	return btf__load_vmlinux_btf();
+}
+
+/* The probes that look in the kernel's BTF (over 10 MiB parsed). */
+static bool reads_btf(enum pw_feature_id id)
+{
+	return id == PW_FEAT_BTF || id == PW_FEAT_CT_KFUNCS ||
+	       id == PW_FEAT_KFREE_SKB_REASON || id == PW_FEAT_DROP_REASONS;
 }
 
 void pw_kernel_features(struct pw_feature *f)
@@ -216,9 +221,7 @@ void pw_kernel_features(struct pw_feature *f)
 
 bool pw_kernel_has(enum pw_feature_id id)
 {
-	struct btf *btf = id == PW_FEAT_BPFFS || id == PW_FEAT_CLSACT ||
-			  id == PW_FEAT_ATOMICS || id == PW_FEAT_COARSE_CLOCK ||
-			  id == PW_FEAT_XDP_FRAGS ? NULL : vmlinux_btf();
+	struct btf *btf = reads_btf(id) ? vmlinux_btf() : NULL;
 	bool ok = probe(id, btf);
 
 	btf__free(btf);
@@ -274,11 +277,6 @@ static const struct {
 			    "drop attribution: statuses are only silent or reached",
 			NEED_ALL | NEED(PW_FEAT_KFREE_SKB_REASON) | NEED(PW_FEAT_DROP_REASONS) },
 };
-
-const char *pw_prog_name(enum pw_prog_id id)
-{
-	return progs[id].name;
-}
 
 /* The last n lines of [s, end) into out. */
 static void last_lines(const char *s, const char *end, int n, char *out, size_t len)

@@ -66,7 +66,6 @@ struct pw_prog_check {
  * program lacks. */
 void pw_prog_check(enum pw_prog_id id, const struct pw_feature *feat,
 		   struct pw_prog_check *out);
-const char *pw_prog_name(enum pw_prog_id id);
 
 /* From libbpf's captured warnings of a failed load (pw_log_captured):
  * the program the verifier refused, into prog, and its log's last lines,
