@@ -37,7 +37,10 @@ USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 MAIN_OBJ := $(OUT)/user/main.o
 BPF_OBJ := $(OUT)/portwitness.bpf.o
-SKEL := $(OUT)/portwitness.skel.h
+BPF_CT_OBJ := $(OUT)/portwitness_ct.bpf.o
+# Both skeletons; the _ct programs are an object of their own
+# (bpf/portwitness.bpf.c says why).
+SKEL := $(OUT)/portwitness.skel.h $(OUT)/portwitness_ct.skel.h
 BIN := $(OUT)/portwitness
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -83,9 +86,13 @@ $(BPF_OBJ): bpf/portwitness.bpf.c $(DEPS_STAMP) | $(OUT)/user
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
-$(SKEL): $(BPF_OBJ)
+$(BPF_CT_OBJ): bpf/portwitness.bpf.c $(DEPS_STAMP) | $(OUT)/user
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DPW_CT -MMD -MP -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name portwitness > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
 $(OUT)/user/%.o: user/%.c $(SKEL) | $(OUT)/user
 	$(call msg,CC,$@)
@@ -137,9 +144,9 @@ $(BENCH)/ref.bpf.o: tests/bench/ref.bpf.c $(DEPS_STAMP) | $(BENCH)
 $(BENCH)/ref.skel.h: $(BENCH)/ref.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name ref > $@
-$(BENCH)/bench_bpf: tests/bench/bench_bpf.c tests/bpf/pw_frames.h $(SKEL) $(BENCH)/ref.skel.h
+$(BENCH)/bench_bpf: tests/bench/bench_bpf.c tests/bpf/pw_frames.h $(USER_OBJS) $(BENCH)/ref.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf -I$(BENCH) -MMD -MP $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -I$(BENCH) -MMD -MP $(filter %.c %.o,$^) $(LDLIBS) -o $@
 $(BENCH)/bench_user: tests/bench/bench_user.c $(USER_OBJS) | $(BENCH)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $(filter %.c %.o,$^) $(LDLIBS) -o $@

@@ -643,6 +643,8 @@ static __always_inline int pw_tc_out(struct __sk_buff *skb, bool ct)
 	return TC_ACT_UNSPEC;
 }
 
+/* The drop tracer's, in the plain programs' object only (below). */
+#ifndef PW_CT
 /* Was skb received on the watched interface (or one stacked on it) of
  * the loader's network namespace? Another namespace's interface may have
  * the same index. */
@@ -801,25 +803,21 @@ int BPF_PROG(pw_kfree_skb, struct sk_buff *skb, void *location,
 		pw_probe_drop(&p, &udp, slot, idx, cls, (__u32)reason);
 	return 0;
 }
+#endif
 
-/* Each program comes twice: plain, and asking conntrack (the loader picks
- * the _ct ones where the kernel has its kfuncs). Names fit in 15 bytes. */
-SEC("xdp.frags")
-int pw_xdp_ingress(struct xdp_md *ctx)
-{
-	return pw_xdp(ctx, false);
-}
-
+/* Each program comes twice: plain, and asking conntrack. This file is
+ * built twice (Makefile): portwitness.bpf.o holds the plain programs and
+ * the drop tracer, portwitness_ct.bpf.o (PW_CT) the _ct programs alone.
+ * An object that names a kfunc must resolve it to load at all, and where
+ * nf_conntrack is a module its kfuncs are in the module's BTF, which
+ * libbpf reaches only with CAP_SYS_ADMIN; so the loader opens the second
+ * object only where conntrack's kfuncs are in reach, and has it share the
+ * first one's maps. Names fit in 15 bytes. */
+#ifdef PW_CT
 SEC("xdp.frags")
 int pw_xdp_ingr_ct(struct xdp_md *ctx)
 {
 	return pw_xdp(ctx, true);
-}
-
-SEC("tc")
-int pw_tc_ingress(struct __sk_buff *skb)
-{
-	return pw_tc_in(skb, false);
 }
 
 SEC("tc")
@@ -829,13 +827,26 @@ int pw_tc_ingr_ct(struct __sk_buff *skb)
 }
 
 SEC("tc")
-int pw_tc_egress(struct __sk_buff *skb)
-{
-	return pw_tc_out(skb, false);
-}
-
-SEC("tc")
 int pw_tc_egr_ct(struct __sk_buff *skb)
 {
 	return pw_tc_out(skb, true);
 }
+#else
+SEC("xdp.frags")
+int pw_xdp_ingress(struct xdp_md *ctx)
+{
+	return pw_xdp(ctx, false);
+}
+
+SEC("tc")
+int pw_tc_ingress(struct __sk_buff *skb)
+{
+	return pw_tc_in(skb, false);
+}
+
+SEC("tc")
+int pw_tc_egress(struct __sk_buff *skb)
+{
+	return pw_tc_out(skb, false);
+}
+#endif

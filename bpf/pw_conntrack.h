@@ -12,6 +12,14 @@
 #include "pw_flows.h"
 #include "pw_parse.h"
 
+/* Which lookup a program makes: a constant of each program, never read
+ * from its frame, so that the compiler leaves the other context's global
+ * function out of it (6.1 verifies every global function a program
+ * holds, reachable or not, and one taking another context refuses). */
+enum pw_ct { PW_CT_NONE = 0, PW_CT_SKB, PW_CT_XDP };
+
+#ifdef PW_CT	/* the _ct programs' object (portwitness.bpf.c) */
+
 /* The 12-byte layout every kernel with these kfuncs accepts (6.1 takes
  * only 12; later ones take 12 or 16). */
 struct bpf_ct_opts___pw {
@@ -127,12 +135,6 @@ __noinline __u32 pw_ct_ask_skb(struct __sk_buff *skb, const struct pw_pkt *p,
 	return p ? pw_ct_initiator(&fr, p, ingress) : 0;
 }
 
-/* Which lookup a program makes: a constant of each program, never read
- * from its frame, so that the compiler leaves the other context's global
- * function out of it (6.1 verifies every global function a program
- * holds, reachable or not, and one taking another context refuses). */
-enum pw_ct { PW_CT_NONE = 0, PW_CT_SKB, PW_CT_XDP };
-
 /* Who began the flow of p, as conntrack knows it (0: it does not). */
 static __always_inline __u32 pw_ct_ask(const struct pw_frame *fr,
 				       enum pw_ct ct, const struct pw_pkt *p,
@@ -141,5 +143,14 @@ static __always_inline __u32 pw_ct_ask(const struct pw_frame *fr,
 	return ct == PW_CT_XDP ? pw_ct_ask_xdp(fr->ctx, p) :
 				 pw_ct_ask_skb(fr->ctx, p, ingress);
 }
+#else
+/* The plain programs' object names no kfunc: nothing to ask. */
+static __always_inline __u32 pw_ct_ask(const struct pw_frame *fr,
+				       enum pw_ct ct, const struct pw_pkt *p,
+				       bool ingress)
+{
+	return 0;
+}
+#endif
 
 #endif

@@ -51,9 +51,11 @@ static void print_text(const struct check *c)
 
 	printf("kernel %s %s\n\nfeatures:\n", c->uts.release, c->uts.version);
 	for (i = 0; i < PW_FEAT_COUNT; i++)
-		printf("  %-4s %-18s %s (Linux %s; for %s)\n",
+		printf("  %-4s %-18s %s (Linux %s; for %s)%s%s\n",
 		       c->feat[i].available ? "yes" : "NO", c->feat[i].name,
-		       c->feat[i].what, c->feat[i].since, c->feat[i].needed_for);
+		       c->feat[i].what, c->feat[i].since, c->feat[i].needed_for,
+		       c->feat[i].detail ? ": " : "",
+		       c->feat[i].detail ? c->feat[i].detail : "");
 	printf("\nprograms, each loaded on its own:\n");
 	for (i = 0; i < PW_PROG_COUNT; i++) {
 		p = &c->prog[i];
@@ -63,6 +65,9 @@ static void print_text(const struct check *c)
 		else if (p->loaded)
 			printf("  %-15s loaded (this kernel does not count verified instructions)  (%s)\n",
 			       p->name, p->role);
+		else if (p->needs && p->needs->detail)
+			printf("  %-15s not loaded: %s %s\n", p->name, p->needs->what,
+			       p->needs->detail);
 		else if (p->needs)
 			printf("  %-15s not loaded: this kernel lacks %s (Linux %s)\n",
 			       p->name, p->needs->what, p->needs->since);
@@ -106,6 +111,10 @@ static void print_json(const struct check *c)
 		pw_json_str(&j, "what", c->feat[i].what);
 		pw_json_str(&j, "since", c->feat[i].since);
 		pw_json_str(&j, "needed_for", c->feat[i].needed_for);
+		if (c->feat[i].detail)
+			pw_json_str(&j, "detail", c->feat[i].detail);
+		else
+			pw_json_null(&j, "detail");
 		pw_json_end(&j, '}');
 	}
 	pw_json_end(&j, ']');

@@ -29,6 +29,7 @@
 #include "pw_flows.h"
 #include "pw_stats.h"
 #include "portwitness.skel.h"
+#include "portwitness_ct.skel.h"
 
 static const char *const map_names[PW_MAP_COUNT] = {
 	[PW_MAP_DECL] = "pw_decl",
@@ -103,19 +104,31 @@ static const struct bpf_map_info map_shapes[PW_MAP_COUNT] = {
 /* The programs by role; each comes plain and asking conntrack. */
 enum prog_role { ROLE_TC_INGRESS, ROLE_XDP_INGRESS, ROLE_TC_EGRESS, ROLE_COUNT };
 
-static struct bpf_program *prog_of(struct portwitness *skel, enum prog_role r,
+static enum prog_role ingress_role(enum pw_mode mode)
+{
+	return mode == PW_MODE_XDP ? ROLE_XDP_INGRESS : ROLE_TC_INGRESS;
+}
+
+/* A role's program: the plain one, or with ct the _ct one, of its own
+ * object. */
+static struct bpf_program *prog_of(const struct pw_session *s, enum prog_role r,
 				   bool ct)
 {
-	struct bpf_program *plain[ROLE_COUNT] = {
-		skel->progs.pw_tc_ingress, skel->progs.pw_xdp_ingress,
-		skel->progs.pw_tc_egress,
-	};
-	struct bpf_program *with_ct[ROLE_COUNT] = {
-		skel->progs.pw_tc_ingr_ct, skel->progs.pw_xdp_ingr_ct,
-		skel->progs.pw_tc_egr_ct,
-	};
+	if (ct) {
+		struct bpf_program *with_ct[ROLE_COUNT] = {
+			s->skel_ct->progs.pw_tc_ingr_ct, s->skel_ct->progs.pw_xdp_ingr_ct,
+			s->skel_ct->progs.pw_tc_egr_ct,
+		};
 
-	return ct ? with_ct[r] : plain[r];
+		return with_ct[r];
+	} else {
+		struct bpf_program *plain[ROLE_COUNT] = {
+			s->skel->progs.pw_tc_ingress, s->skel->progs.pw_xdp_ingress,
+			s->skel->progs.pw_tc_egress,
+		};
+
+		return plain[r];
+	}
 }
 
 const char *pw_map_name(enum pw_map_id id)
@@ -271,23 +284,49 @@ fail:
 	return err;
 }
 
-/* The skeleton's maps by id; pw_decl is the object's .bss. */
+/* A skeleton's maps by id (either object's: they hold the same maps);
+ * pw_decl is the object's .bss. */
+#define SKEL_MAPS(skel, m) do {					\
+	(m)[PW_MAP_DECL] = (skel)->maps.bss;				\
+	(m)[PW_MAP_COUNTS] = (skel)->maps.pw_counts;			\
+	(m)[PW_MAP_OTHER] = (skel)->maps.pw_other;			\
+	(m)[PW_MAP_FLOWS] = (skel)->maps.pw_flows;			\
+	(m)[PW_MAP_SEEN] = (skel)->maps.pw_seen;			\
+	(m)[PW_MAP_STATS] = (skel)->maps.pw_stats;			\
+	(m)[PW_MAP_INSTANCE] = (skel)->maps.pw_instance;		\
+	(m)[PW_MAP_HIST] = (skel)->maps.pw_hist;			\
+	(m)[PW_MAP_DROPS] = (skel)->maps.pw_drops;			\
+	(m)[PW_MAP_DROP_REASONS] = (skel)->maps.pw_drop_reasons;	\
+	(m)[PW_MAP_PROBE_PORTS] = (skel)->maps.pw_probe_ports;	\
+	(m)[PW_MAP_PROBE_SYNS] = (skel)->maps.pw_probe_syns;		\
+	(m)[PW_MAP_PROBE_HOSTS] = (skel)->maps.pw_probe_hosts;	\
+	(m)[PW_MAP_PROBE_REASONS] = (skel)->maps.pw_probe_reasons;	\
+} while (0)
+
 static void skel_maps(struct portwitness *skel, struct bpf_map **maps)
 {
-	maps[PW_MAP_DECL] = skel->maps.bss;
-	maps[PW_MAP_COUNTS] = skel->maps.pw_counts;
-	maps[PW_MAP_OTHER] = skel->maps.pw_other;
-	maps[PW_MAP_FLOWS] = skel->maps.pw_flows;
-	maps[PW_MAP_SEEN] = skel->maps.pw_seen;
-	maps[PW_MAP_STATS] = skel->maps.pw_stats;
-	maps[PW_MAP_INSTANCE] = skel->maps.pw_instance;
-	maps[PW_MAP_HIST] = skel->maps.pw_hist;
-	maps[PW_MAP_DROPS] = skel->maps.pw_drops;
-	maps[PW_MAP_DROP_REASONS] = skel->maps.pw_drop_reasons;
-	maps[PW_MAP_PROBE_PORTS] = skel->maps.pw_probe_ports;
-	maps[PW_MAP_PROBE_SYNS] = skel->maps.pw_probe_syns;
-	maps[PW_MAP_PROBE_HOSTS] = skel->maps.pw_probe_hosts;
-	maps[PW_MAP_PROBE_REASONS] = skel->maps.pw_probe_reasons;
+	SKEL_MAPS(skel, maps);
+}
+
+struct portwitness_ct *pw_ct_open(struct portwitness *skel, bool l2_none)
+{
+	struct bpf_map *from[PW_MAP_COUNT], *to[PW_MAP_COUNT];
+	struct portwitness_ct *ct = portwitness_ct__open();
+	int i, err = 0;
+
+	if (!ct)
+		return NULL;
+	ct->rodata->pw_l2_none = l2_none;
+	SKEL_MAPS(skel, from);
+	SKEL_MAPS(ct, to);
+	for (i = 0; i < PW_MAP_COUNT && !err; i++)
+		err = bpf_map__reuse_fd(to[i], bpf_map__fd(from[i]));
+	if (err) {
+		portwitness_ct__destroy(ct);
+		errno = -err;
+		return NULL;
+	}
+	return ct;
 }
 
 static int prepare_pins(struct pw_session *s)
@@ -333,11 +372,14 @@ static int load_variant(struct pw_session *s, bool pin, enum pw_mode mode,
 		return err;
 	}
 	s->skel->rodata->pw_l2_none = s->iface.l2_none;
+	/* The plain object: its ingress of mode and its egress unless the
+	 * _ct ones run instead, the tracer where asked; the maps always. */
 	for (r = 0; r < ROLE_COUNT; r++)
-		bpf_program__set_autoload(prog_of(s->skel, r, !ct), false);
-	bpf_program__set_autoload(prog_of(s->skel, mode == PW_MODE_XDP ?
-					  ROLE_TC_INGRESS : ROLE_XDP_INGRESS, ct),
-				  false);
+		bpf_program__set_autoload(prog_of(s, r, false), false);
+	if (!ct) {
+		bpf_program__set_autoload(prog_of(s, ingress_role(mode), false), true);
+		bpf_program__set_autoload(prog_of(s, ROLE_TC_EGRESS, false), true);
+	}
 	bpf_program__set_autoload(s->skel->progs.pw_kfree_skb, drops);
 	if (pin) {
 		err = prepare_pins(s);
@@ -349,11 +391,35 @@ static int load_variant(struct pw_session *s, bool pin, enum pw_mode mode,
 		}
 	}
 	err = portwitness__load(s->skel);
+	if (!err && ct) {
+		s->skel_ct = pw_ct_open(s->skel, s->iface.l2_none);
+		if (!s->skel_ct) {
+			err = -errno;
+			pw_err("cannot open the conntrack programs' object: %s\n",
+			       strerror(-err));
+			return err;
+		}
+		for (r = 0; r < ROLE_COUNT; r++)
+			bpf_program__set_autoload(prog_of(s, r, true), false);
+		bpf_program__set_autoload(prog_of(s, ingress_role(mode), true), true);
+		bpf_program__set_autoload(prog_of(s, ROLE_TC_EGRESS, true), true);
+		err = portwitness_ct__load(s->skel_ct);
+	}
 	if (!err) {
 		s->conntrack = ct;
 		s->drops = drops;
 	}
 	return err;
+}
+
+/* Both objects of a session, the _ct one first (it holds the other's
+ * maps). */
+static void destroy_objects(struct pw_session *s)
+{
+	portwitness_ct__destroy(s->skel_ct);
+	s->skel_ct = NULL;
+	portwitness__destroy(s->skel);
+	s->skel = NULL;
 }
 
 /* After a load refused with err: the program named, and the verifier's
@@ -392,8 +458,7 @@ int pw_session_load(struct pw_session *s, bool pin, enum pw_mode mode)
 			break;
 		verified = pw_load_refusal(pw_log_captured(), prog, sizeof(prog),
 					   tail, sizeof(tail), PW_VERIFIER_LINES);
-		portwitness__destroy(s->skel);
-		s->skel = NULL;
+		destroy_objects(s);
 		if (drops && !strcmp(prog, "pw_kfree_skb")) {
 			report_refusal(prog, tail, err, "drops will not be traced");
 			s->drops_refused = true;
@@ -488,13 +553,24 @@ static __u32 prog_id_of(int prog_fd)
  * programs of the embedded object (opened, not loaded), so the names
  * cannot drift from bpf/portwitness.bpf.c. This is what tells detach a
  * filter nothing recorded (a verify killed with SIGKILL) from another's. */
+/* Has obj a program of this name (as the kernel keeps it, cut short)? */
+static bool obj_has_prog(struct bpf_object *obj, const char *name)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj)
+		if (!strncmp(name, bpf_program__name(prog), BPF_OBJ_NAME_LEN - 1))
+			return true;
+	return false;
+}
+
 static bool prog_is_ours(__u32 id)
 {
 	struct bpf_prog_info info = {};
+	struct portwitness_ct *skel_ct = NULL;
 	struct portwitness *skel = NULL;
-	struct bpf_program *prog;
 	__u32 len = sizeof(info);
-	bool ours = false;
+	bool ours;
 	int fd;
 
 	if (!id)
@@ -502,12 +578,14 @@ static bool prog_is_ours(__u32 id)
 	fd = bpf_prog_get_fd_by_id(id);
 	if (fd < 0)
 		return false;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		skel = portwitness__open();
-	if (skel)
-		bpf_object__for_each_program(prog, skel->obj)
-			ours |= !strncmp(info.name, bpf_program__name(prog),
-					 sizeof(info.name) - 1);
+		skel_ct = portwitness_ct__open();
+	}
+	/* The programs of both objects, by name. */
+	ours = (skel && obj_has_prog(skel->obj, info.name)) ||
+	       (skel_ct && obj_has_prog(skel_ct->obj, info.name));
+	portwitness_ct__destroy(skel_ct);
 	portwitness__destroy(skel);
 	close(fd);
 	return ours;
@@ -824,11 +902,8 @@ int pw_session_attach(struct pw_session *s, enum pw_mode mode)
 		return err;
 	}
 
-	ingress_fd = bpf_program__fd(prog_of(s->skel, mode == PW_MODE_XDP ?
-					     ROLE_XDP_INGRESS : ROLE_TC_INGRESS,
-					     s->conntrack));
-	egress_fd = bpf_program__fd(prog_of(s->skel, ROLE_TC_EGRESS,
-					    s->conntrack));
+	ingress_fd = bpf_program__fd(prog_of(s, ingress_role(mode), s->conntrack));
+	egress_fd = bpf_program__fd(prog_of(s, ROLE_TC_EGRESS, s->conntrack));
 	ingress_id = prog_id_of(ingress_fd);
 	egress_id = prog_id_of(egress_fd);
 
@@ -971,8 +1046,7 @@ void pw_session_close(struct pw_session *s)
 	bpf_link__destroy(s->drop_link);
 	s->drop_link = NULL;
 	close_maps(s);
-	portwitness__destroy(s->skel);
-	s->skel = NULL;
+	destroy_objects(s);
 }
 
 uint64_t pw_map_memory(int fd)

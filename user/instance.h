@@ -35,6 +35,7 @@ enum pw_map_id {
 };
 
 struct portwitness;
+struct portwitness_ct;
 struct bpf_link;
 
 /* The drop tracer's link, pinned beside the maps so that it outlives the
@@ -45,6 +46,7 @@ struct pw_session {
 	struct pw_iface iface;
 	char pin_dir[PATH_MAX];
 	struct portwitness *skel;	/* NULL when only pinned maps are open */
+	struct portwitness_ct *skel_ct;	/* the _ct programs, where they run */
 	int map_fd[PW_MAP_COUNT];
 	struct pw_decl_table *decl;	/* the mmap of pw_decl */
 	struct pw_hist_table *hist;	/* the mmap of pw_hist */
@@ -93,6 +95,11 @@ bool pw_session_running(struct pw_session *s);
 int pw_session_remove_strays(struct pw_session *s);
 int pw_session_unpin(struct pw_session *s);
 void pw_session_close(struct pw_session *s);
+
+/* The _ct programs' object, opened (not loaded) with the maps of skel,
+ * which is loaded, and l2_none as skel's; NULL with errno set. The caller
+ * picks its programs, loads and destroys it before skel. */
+struct portwitness_ct *pw_ct_open(struct portwitness *skel, bool l2_none);
 
 int pw_instance_read(struct pw_session *s);
 int pw_instance_write(struct pw_session *s);

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "pw_ports.h"
 #include "portwitness.skel.h"
+#include "portwitness_ct.skel.h"
 
 #define PW_BPF_FS_MAGIC 0xcafe4a11
 
@@ -215,6 +216,9 @@ void pw_kernel_features(struct pw_feature *f)
 	for (i = 0; i < PW_FEAT_COUNT; i++) {
 		f[i] = features[i];
 		f[i].available = probe(i, btf);
+		if (i == PW_FEAT_CT_KFUNCS && !f[i].available &&
+		    access("/sys/kernel/btf/nf_conntrack", R_OK) == 0)
+			f[i].detail = "in nf_conntrack's BTF, out of reach without CAP_SYS_ADMIN";
 	}
 	btf__free(btf);
 }
@@ -333,8 +337,10 @@ void pw_prog_check(enum pw_prog_id id, const struct pw_feature *feat,
 		   struct pw_prog_check *out)
 {
 	struct bpf_prog_info info;
-	struct portwitness *skel;
+	struct portwitness *skel = NULL;
+	struct portwitness_ct *skel_ct = NULL;
 	struct bpf_program *prog, *want = NULL;
+	struct bpf_object *obj;
 	__u32 info_len = sizeof(info);
 	char name[64];
 	bool verified;
@@ -344,13 +350,17 @@ void pw_prog_check(enum pw_prog_id id, const struct pw_feature *feat,
 	out->name = progs[id].name;
 	out->role = progs[id].role;
 	out->without = progs[id].without;
-	skel = portwitness__open();
-	if (!skel) {
+	/* The _ct programs are an object of their own, with its own maps. */
+	if (progs[id].needs & NEED(PW_FEAT_CT_KFUNCS))
+		obj = (skel_ct = portwitness_ct__open()) ? skel_ct->obj : NULL;
+	else
+		obj = (skel = portwitness__open()) ? skel->obj : NULL;
+	if (!obj) {
 		out->err = -errno;
 		snprintf(out->verifier, sizeof(out->verifier), "cannot open the BPF object");
 		return;
 	}
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program(prog, obj) {
 		bool it = !strcmp(bpf_program__name(prog), out->name);
 
 		bpf_program__set_autoload(prog, it);
@@ -358,7 +368,7 @@ void pw_prog_check(enum pw_prog_id id, const struct pw_feature *feat,
 			want = prog;
 	}
 	pw_log_capture(true);
-	err = want ? portwitness__load(skel) : -ENOENT;
+	err = !want ? -ENOENT : skel ? portwitness__load(skel) : portwitness_ct__load(skel_ct);
 	pw_log_capture(false);
 	if (!err) {
 		out->loaded = true;
@@ -378,4 +388,5 @@ void pw_prog_check(enum pw_prog_id id, const struct pw_feature *feat,
 			}
 	}
 	portwitness__destroy(skel);
+	portwitness_ct__destroy(skel_ct);
 }

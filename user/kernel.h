@@ -27,6 +27,8 @@ struct pw_feature {
 	const char *what;	/* in the admin's words */
 	const char *since;	/* the first Linux that has it */
 	const char *needed_for;
+	const char *detail;	/* why it is missing, when not for want of
+				 * the kernel (NULL otherwise) */
 	bool available;
 };
 

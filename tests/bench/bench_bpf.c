@@ -22,7 +22,9 @@
 #include "pw_frames.h"
 #include "pw_flows.h"
 #include "pw_ports.h"
+#include "instance.h"
 #include "portwitness.skel.h"
+#include "portwitness_ct.skel.h"
 #include "ref.skel.h"
 
 #define MAX_ROUNDS 31
@@ -74,6 +76,7 @@ static const struct pkt_class classes[] = {
 #define N_CLASSES (sizeof(classes) / sizeof(classes[0]))
 
 static struct portwitness *pw;
+static struct portwitness_ct *pw_ct;	/* the _ct programs, on pw's maps */
 static struct ref *ref;
 
 /* Declare what the classes name: 50000-60000/udp, 7881/tcp, 5349/tcp. */
@@ -140,8 +143,8 @@ static int prog_of(enum which r, bool xdp, bool egress)
 	case R_CLASSIFIER: p = xdp ? ref->progs.ref_xdp_classify : ref->progs.ref_tc_classify; break;
 	default:
 		/* What the loader attaches where conntrack is there. */
-		p = egress ? pw->progs.pw_tc_egr_ct :
-		    xdp ? pw->progs.pw_xdp_ingr_ct : pw->progs.pw_tc_ingr_ct;
+		p = egress ? pw_ct->progs.pw_tc_egr_ct :
+		    xdp ? pw_ct->progs.pw_xdp_ingr_ct : pw_ct->progs.pw_tc_ingr_ct;
 	}
 	return bpf_program__fd(p);
 }
@@ -303,8 +306,13 @@ int main(int argc, char **argv)
 		sched_setaffinity(0, sizeof(one), &one);
 	}
 	pw = portwitness__open_and_load();
+	pw_ct = pw ? pw_ct_open(pw, false) : NULL;
+	if (pw_ct && portwitness_ct__load(pw_ct)) {
+		portwitness_ct__destroy(pw_ct);
+		pw_ct = NULL;
+	}
 	ref = ref__open_and_load();
-	if (!pw || !ref) {
+	if (!pw || !pw_ct || !ref) {
 		fprintf(stderr, "bench_bpf: cannot load the programs (root?)\n");
 		goto out;
 	}
@@ -349,6 +357,7 @@ int main(int argc, char **argv)
 	       "counter for classes that need no flow state, else the classifier.\n");
 	err = 0;
 out:
+	portwitness_ct__destroy(pw_ct);
 	portwitness__destroy(pw);
 	ref__destroy(ref);
 	return err;

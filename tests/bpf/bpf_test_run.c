@@ -20,16 +20,19 @@
 #include "pw_drops.h"
 #include "pw_probe.h"
 #include "pw_stats.h"
+#include "instance.h"
 #include "kernel.h"
 #include "log.h"
 #include "portwitness.skel.h"
+#include "portwitness_ct.skel.h"
 
 #define XDP_PASS_VERDICT 2u
 #define TC_UNSPEC_VERDICT 0xffffffffu	/* TC_ACT_UNSPEC, -1 */
 #define EXIT_SKIP 77
 
 struct harness {
-	struct portwitness *skel;
+	struct portwitness *skel;	/* the maps, the plain programs */
+	struct portwitness_ct *ct;	/* the _ct programs, on skel's maps */
 	int ncpus;
 };
 
@@ -53,11 +56,11 @@ static struct bpf_program *variant_prog(struct harness *h, enum prog p)
 {
 	switch (p) {
 	case XDP_IN:
-		return use_ct ? h->skel->progs.pw_xdp_ingr_ct : h->skel->progs.pw_xdp_ingress;
+		return use_ct ? h->ct->progs.pw_xdp_ingr_ct : h->skel->progs.pw_xdp_ingress;
 	case TC_IN:
-		return use_ct ? h->skel->progs.pw_tc_ingr_ct : h->skel->progs.pw_tc_ingress;
+		return use_ct ? h->ct->progs.pw_tc_ingr_ct : h->skel->progs.pw_tc_ingress;
 	default:
-		return use_ct ? h->skel->progs.pw_tc_egr_ct : h->skel->progs.pw_tc_egress;
+		return use_ct ? h->ct->progs.pw_tc_egr_ct : h->skel->progs.pw_tc_egress;
 	}
 }
 
@@ -74,8 +77,18 @@ static const struct { uint32_t slot0, first, last; } declared[] = {
 	{ PW_PORTS_PER_PROTO, 49152, 65535 },
 };
 
-/* The three programs of one variant (use_ct), loaded together so that
- * they share their maps; the drop tracer has no test run. */
+static void harness_close(struct harness *h)
+{
+	portwitness_ct__destroy(h->ct);
+	portwitness__destroy(h->skel);
+	h->ct = NULL;
+	h->skel = NULL;
+}
+
+/* The three programs of one variant (use_ct) on one set of maps, as the
+ * loader has them: the plain ones in the main object, the _ct ones in
+ * theirs, sharing the main object's maps (pw_ct_open). The drop tracer
+ * has no test run. */
 static int harness_open(struct harness *h, bool l2_none)
 {
 	struct bpf_program *prog;
@@ -89,12 +102,15 @@ static int harness_open(struct harness *h, bool l2_none)
 	h->skel->rodata->pw_l2_none = l2_none;
 	bpf_object__for_each_program(prog, h->skel->obj)
 		bpf_program__set_autoload(prog, false);
-	for (i = XDP_IN; i <= TC_OUT; i++)
+	for (i = XDP_IN; i <= TC_OUT && !use_ct; i++)
 		bpf_program__set_autoload(variant_prog(h, i), true);
 	err = portwitness__load(h->skel);
+	if (!err && use_ct) {
+		h->ct = pw_ct_open(h->skel, l2_none);
+		err = h->ct ? portwitness_ct__load(h->ct) : -errno;
+	}
 	if (err) {
-		portwitness__destroy(h->skel);
-		h->skel = NULL;
+		harness_close(h);
 		return err;
 	}
 	for (i = 0; i < sizeof(declared) / sizeof(declared[0]); i++)
@@ -1336,11 +1352,8 @@ int main(void)
 				"bpf_test_run conntrack programs" :
 				"bpf_test_run plain programs", tests, NULL, NULL);
 		}
-		if (H.skel)
-			portwitness__destroy(H.skel);
-		if (H3.skel)
-			portwitness__destroy(H3.skel);
-		H.skel = H3.skel = NULL;
+		harness_close(&H);
+		harness_close(&H3);
 	}
 	return failed || refused ? 1 : 0;
 }

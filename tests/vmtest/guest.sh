@@ -79,7 +79,7 @@ check_rc=$?
 "./$OUT/portwitness" check > $R/check.txt 2>&1
 sed 's/^/  /' $R/check.txt >> $R/guest.log
 if jq -e . $R/check.json >/dev/null 2>&1; then
-	jq -r '.programs[] | "\(.name) \(if .loaded then "loaded \(.verified_insns // "-") insns" else "refused: \(.error)" end)"' \
+	jq -r '.programs[] | "\(.name) \(if .loaded then "loaded \(.verified_insns // "-") insns" elif .needs then "not-loaded: lacks \(.needs)" else "REFUSED: \(.error)" end)"' \
 		$R/check.json >> $R/results
 else
 	echo "check failed(exit $check_rc: $(head -c 200 $R/check.err))" >> $R/results
