@@ -11,9 +11,9 @@ for mode in tc xdp; do
 	# Clients that run across the whole verify, attach to detach: 100
 	# round trips 40 ms apart on one TCP connection, 60 UDP ones (times
 	# SCALE: a slow guest attaches slowly).
-	bg "${IN_C[@]}" "$SEND" tcp-echo $S4 5222 $((100 * SCALE)) 40 > /dev/null
+	bg "${IN_C[@]}" env PW_SEND_SCALE=$SCALE "$SEND" tcp-echo $S4 5222 $((100 * SCALE)) 40 > /dev/null
 	tcp_client=$BG
-	bg "${IN_C[@]}" bash -c "lost=0; for i in \$(seq $((60 * SCALE))); do $SEND udp-echo $S4 3478 1 > /dev/null || lost=\$((lost + 1)); sleep 0.05; done; echo \$lost > $TMP/udp.lost"
+	bg "${IN_C[@]}" bash -c "lost=0; for i in \$(seq $((60 * SCALE))); do PW_SEND_SCALE=$SCALE $SEND udp-echo $S4 3478 1 > /dev/null || lost=\$((lost + 1)); sleep 0.05; done; echo \$lost > $TMP/udp.lost"
 	udp_client=$BG
 	settle 0.3
 	pw verify -i "$DEV_S" --ports 'xmpp=5222/tcp' --ports 'turn=3478/udp' -d 1 \
