@@ -263,6 +263,7 @@ static int udp_serve(int argc, char **argv)
 		return 64;
 	seconds = num(argv[3], 600);
 	delay_ms = argc > 4 ? num(argv[4], 60000) : 0;
+	alarm(seconds + delay_ms / 1000 + 10);	/* its own bound, past main's */
 	resolve("::", num(argv[2], 65535), &ss, &len);
 	fd = socket(AF_INET6, SOCK_DGRAM, 0);
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));

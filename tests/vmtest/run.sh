@@ -3,7 +3,8 @@
 # make vmtest: boots Debian's own kernel packages under qemu and runs, in
 # each, the load check of every program, bpf_test_run and the e2e tests
 # (tests/vmtest/guest.sh). KERNELS="6.1 6.12 5.10" picks them (default
-# all); VMTEST_E2E=all|subset|none overrides what e2e runs on each.
+# all); VMTEST_E2E=all|subset|none, or suites by name, overrides what
+# e2e runs on each.
 #
 # Each kernel is fetched as Debian's package (apt-get download; bullseye's
 # through a sources list and lists directory of its own under
@@ -180,9 +181,9 @@ accel() {
 E2E_SUBSET="test_check test_verify_counts test_replies test_conntrack test_drops test_probe_verify"
 e2e_of() {
 	case ${VMTEST_E2E:-} in
-	all|none) echo "${VMTEST_E2E}" ;;
+	"") case $1 in 6.1) echo all ;; 5.10) echo none ;; *) echo "$E2E_SUBSET" ;; esac ;;
 	subset) echo "$E2E_SUBSET" ;;
-	*) case $1 in 6.1) echo all ;; 5.10) echo none ;; *) echo "$E2E_SUBSET" ;; esac ;;
+	*) echo "$VMTEST_E2E" ;;	# all, none, or suites by name
 	esac
 }
 
