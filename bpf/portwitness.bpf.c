@@ -115,16 +115,17 @@ __noinline __u32 pw_flow_lookup(const struct pw_flow_key *arg, __u32 remember)
 
 	if (!arg)
 		return 0;
-	/* A map key on this function's own stack: 6.1 takes no argument
-	 * memory of a global function as one. */
-	__builtin_memcpy(&key, arg, sizeof(key));
-	set = pw_seen_set_of(&key, &hash);
+	set = pw_seen_set_of(arg, &hash);
 	if (!set)
 		return 0;
 	state = pw_seen_find(set, hash);
 	if (state)
 		return state;
 	if (set->flags & PW_SEEN_OVERFLOW) {
+		/* A map key on this function's own stack: 6.1 takes no
+		 * argument memory of a global function as one. Copied here
+		 * only, off the common path. */
+		__builtin_memcpy(&key, arg, sizeof(key));
 		f = bpf_map_lookup_elem(&pw_flows, &key);
 		if (f) {
 			state = pw_seen_recorded(f->initiator);
