@@ -49,6 +49,8 @@ BPF_TEST_BIN := $(OUT)/tests/bpf_test_run
 TOOLS := $(OUT)/tests/pw_send
 
 .DELETE_ON_ERROR:
+# The skeletons come from a pattern rule: kept, not removed as intermediates.
+.SECONDARY: $(SKEL)
 .PHONY: all deps run test test-unit test-bpf test-e2e bench vmtest fuzz clean vmlinux install uninstall
 
 all: $(BIN)
