@@ -440,10 +440,16 @@ static void report_refusal(const char *prog, const char *tail, int err,
 int pw_session_load(struct pw_session *s, bool pin, enum pw_mode mode)
 {
 	struct bpf_map *maps[PW_MAP_COUNT];
-	bool ct = pw_kernel_has(PW_FEAT_CT_KFUNCS), verified = false;
-	bool drops = pw_kernel_has(PW_FEAT_KFREE_SKB_REASON);
+	static const enum pw_feature_id want[] = {
+		PW_FEAT_CT_KFUNCS, PW_FEAT_KFREE_SKB_REASON,
+	};
 	char prog[64] = "", tail[2048], missing[512];
+	bool has[2], ct, drops, verified = false;
 	int i, err;
+
+	pw_kernel_probe(want, has, 2);
+	ct = has[0];
+	drops = has[1];
 
 	/* The variants this kernel's features allow (conntrack's kfuncs,
 	 * kfree_skb's reason), all at once. A refused drop tracer (tracing

@@ -223,12 +223,26 @@ void pw_kernel_features(struct pw_feature *f)
 	btf__free(btf);
 }
 
+void pw_kernel_probe(const enum pw_feature_id *ids, bool *ok, size_t n)
+{
+	struct btf *btf = NULL;
+	bool need_btf = false;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		need_btf |= reads_btf(ids[i]);
+	if (need_btf)
+		btf = vmlinux_btf();	/* parsed once for all of them */
+	for (i = 0; i < n; i++)
+		ok[i] = probe(ids[i], btf);
+	btf__free(btf);
+}
+
 bool pw_kernel_has(enum pw_feature_id id)
 {
-	struct btf *btf = reads_btf(id) ? vmlinux_btf() : NULL;
-	bool ok = probe(id, btf);
+	bool ok;
 
-	btf__free(btf);
+	pw_kernel_probe(&id, &ok, 1);
 	return ok;
 }
 

@@ -36,6 +36,8 @@ struct pw_feature {
 void pw_kernel_features(struct pw_feature *f);
 /* Probes one. */
 bool pw_kernel_has(enum pw_feature_id id);
+/* Probes n of them into ok[], the kernel's BTF parsed once. */
+void pw_kernel_probe(const enum pw_feature_id *ids, bool *ok, size_t n);
 
 enum pw_prog_id {
 	PW_PROG_TC_INGRESS = 0,
